@@ -1,0 +1,225 @@
+"""The one facade over the engine: the UI, the CLI, tests and benchmarks all go through `Engine`.
+
+An `Engine` is an unlocked profile. It is created with `Engine.create`, unlocked with `Engine.open`,
+and locked again with `close` (also a context manager). Subsystems stay behind it, so the layering of
+DESIGN.md §1 holds: app → engine.api → engine subsystems → store.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from engine.clock import Clock, new_id, system_clock
+from engine.errors import (
+    DataError,
+    LifeOSError,
+    NotFound,
+    ProfileExists,
+    ProfileLocked,
+    ProfileNotFound,
+    UsageError,
+    WeakPassphrase,
+    WrongPassphrase,
+)
+from engine.memory import notes as notes_mod
+from engine.memory.notes import Note, SearchHit
+from engine.store import doctor as doctor_mod
+from engine.store import profile as profile_mod
+from engine.store.database import Database
+from engine.store.keys import KdfParams
+from engine.store.profile import ProfilePaths, default_home
+
+__all__ = [
+    "DataError",
+    "Engine",
+    "LifeOSError",
+    "NewNote",
+    "NotFound",
+    "Note",
+    "ProfileExists",
+    "ProfileLocked",
+    "ProfileNotFound",
+    "SearchHit",
+    "UsageError",
+    "WeakPassphrase",
+    "WrongPassphrase",
+    "default_home",
+]
+
+
+@dataclass(frozen=True)
+class NewNote:
+    """A note to add in a batch (`Engine.add_notes`)."""
+
+    text: str
+    title: str | None = None
+    kind: str = "daily"
+    source: str = "user"
+
+
+class Engine:
+    """An unlocked profile. Not created directly: use `Engine.create` or `Engine.open`."""
+
+    def __init__(self, paths: ProfilePaths, db: Database, clock: Clock) -> None:
+        self.paths = paths
+        self._db: Database | None = db
+        self.clock = clock
+        self.device_id = self._ensure_device_id()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    @staticmethod
+    def exists(home: Path | str) -> bool:
+        return ProfilePaths(Path(home)).exists()
+
+    @classmethod
+    def create(
+        cls,
+        home: Path | str,
+        passphrase: str,
+        *,
+        clock: Clock = system_clock,
+        kdf: KdfParams | None = None,
+    ) -> Engine:
+        """Create a new profile in `home` and return it unlocked. Never overwrites an existing one."""
+        paths = ProfilePaths(Path(home))
+        db_key = profile_mod.create_profile(paths, passphrase, kdf)
+        try:
+            db = Database(paths.db, db_key)
+        except BaseException:
+            # A half-made profile would look like a real one that cannot be unlocked.
+            for leftover in (paths.db, paths.keyfile):
+                leftover.unlink(missing_ok=True)
+            raise
+        return cls(paths, db, clock)
+
+    @classmethod
+    def open(cls, home: Path | str, passphrase: str, *, clock: Clock = system_clock) -> Engine:
+        """Unlock the profile in `home`. A wrong passphrase raises before any file is opened for writing."""
+        paths = ProfilePaths(Path(home))
+        db_key = profile_mod.unlock_key(paths, passphrase)
+        return cls(paths, Database(paths.db, db_key), clock)
+
+    def change_passphrase(self, old: str, new: str) -> None:
+        """Rewrap the database key under `new`; the database file itself is not rewritten."""
+        self._require_open()
+        profile_mod.rewrap(self.paths, old, new)
+
+    def close(self) -> None:
+        """Lock the profile: the connection (and with it the key in SQLCipher's memory) is released."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._db is not None
+
+    @property
+    def applied_migrations(self) -> list[int]:
+        """Migrations applied when this profile was opened (empty when it was already current)."""
+        return self._require_open().applied_migrations
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- notes ---------------------------------------------------------------------------------
+
+    def add_note(
+        self, text: str, title: str | None = None, kind: str = "daily", source: str = "user"
+    ) -> Note:
+        return self.add_notes([NewNote(text, title, kind, source)])[0]
+
+    def add_notes(self, items: Iterable[NewNote]) -> list[Note]:
+        """Add several notes in one transaction: all of them are committed, or none."""
+        db = self._require_open()
+        now = self.clock()
+        with db.atomic() as conn:
+            return [
+                notes_mod.insert_note(
+                    conn,
+                    i.text,
+                    title=i.title,
+                    kind=i.kind,
+                    source=i.source,
+                    now=now,
+                    device_id=self.device_id,
+                )
+                for i in items
+            ]
+
+    def get_note(self, note_id: str) -> Note:
+        db = self._require_open()
+        with db.lock:
+            return notes_mod.get_note(db.conn, note_id)
+
+    def list_notes(
+        self, kind: str | None = None, limit: int = 100, offset: int = 0, day: str | None = None
+    ) -> list[Note]:
+        db = self._require_open()
+        with db.lock:
+            return notes_mod.list_notes(db.conn, kind=kind, day=day, limit=limit, offset=offset)
+
+    def count_notes(self) -> int:
+        db = self._require_open()
+        with db.lock:
+            return notes_mod.count_notes(db.conn)
+
+    def search_notes(self, query: str, limit: int = 20) -> list[SearchHit]:
+        """BM25 over titles and bodies; hybrid retrieval replaces this when the embedder lands."""
+        db = self._require_open()
+        with db.lock:
+            return notes_mod.search_notes(db.conn, query, limit=limit)
+
+    # -- health --------------------------------------------------------------------------------
+
+    def doctor(self) -> dict[str, Any]:
+        db = self._require_open()
+        with db.lock:
+            database = doctor_mod.check_database(db.conn, self.paths.db)
+            notes_count = notes_mod.count_notes(db.conn)
+        keyfile = doctor_mod.check_keyfile(self.paths)
+        ok = (
+            keyfile["ok"]
+            and keyfile.get("private", False)
+            and database["integrity"] == "ok"
+            and database["fts5"]
+            and database["vec0"]
+            and database["encrypted"]
+            and database["schema_version"] == database["schema_latest"]
+        )
+        return {
+            "ok": bool(ok),
+            "home": str(self.paths.home),
+            "device_id": self.device_id,
+            "keyfile": keyfile,
+            "database": database,
+            "counts": {"notes": notes_count},
+        }
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _require_open(self) -> Database:
+        if self._db is None:
+            raise ProfileLocked("the profile is locked; unlock it first")
+        return self._db
+
+    def _ensure_device_id(self) -> str:
+        db = self._require_open()
+        row = db.query_one("SELECT value FROM meta WHERE key = 'device_id'")
+        if row:
+            return str(row[0])
+        device_id = new_id().replace("-", "")[:16] + os.urandom(4).hex()
+        with db.atomic() as conn:
+            conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?)", (device_id,))
+        return device_id

@@ -1,0 +1,146 @@
+"""Notes: daily notes, captures and imported notes — the coachee's episodic timeline.
+
+Functions take the open connection and run inside the caller's transaction, so the Engine decides
+what commits together (a batch of imported notes commits once, or not at all).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.clock import iso_utc, local_day, new_id
+from engine.errors import NotFound, UsageError
+from engine.retrieval import fts
+from engine.store.connection import Connection
+from engine.store.outbox import record_change
+
+NOTE_KINDS = ("daily", "capture", "import", "chat")
+MAX_NOTE_CHARS = 1_000_000
+TITLE_CHARS = 80
+
+_COLUMNS = "id, title, body, kind, day, source, created_at, updated_at"
+
+
+@dataclass(frozen=True)
+class Note:
+    id: str
+    title: str
+    body: str
+    kind: str
+    day: str
+    created_at: str
+    updated_at: str
+    source: str = "user"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    note: Note
+    score: float
+    snippet: str
+
+
+def derive_title(body: str) -> str:
+    """The first non-empty line, shortened: what a list of notes shows when no title was given."""
+    for line in body.splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+    return ""
+
+
+def validate(body: str, kind: str) -> str:
+    if kind not in NOTE_KINDS:
+        raise UsageError(f"unknown note kind {kind!r}; use one of: {', '.join(NOTE_KINDS)}")
+    body = body.strip()
+    if not body:
+        raise UsageError("a note needs some text")
+    if len(body) > MAX_NOTE_CHARS:
+        raise UsageError(f"a note is limited to {MAX_NOTE_CHARS:,} characters")
+    return body
+
+
+def insert_note(
+    conn: Connection,
+    body: str,
+    *,
+    title: str | None,
+    kind: str,
+    source: str,
+    now: datetime,
+    device_id: str,
+) -> Note:
+    body = validate(body, kind)
+    stamp = iso_utc(now)
+    note = Note(
+        id=new_id(now),
+        title=(title or "").strip() or derive_title(body),
+        body=body,
+        kind=kind,
+        day=local_day(now),
+        created_at=stamp,
+        updated_at=stamp,
+        source=source,
+    )
+    conn.execute(
+        f"INSERT INTO notes ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (note.id, note.title, note.body, note.kind, note.day, note.source, note.created_at, note.updated_at),
+    )
+    record_change(conn, "notes", note.id, "insert", device_id, now)
+    return note
+
+
+def _row_to_note(row: tuple[str, ...]) -> Note:
+    id_, title, body, kind, day, source, created_at, updated_at = row
+    return Note(id_, title, body, kind, day, created_at, updated_at, source)
+
+
+def get_note(conn: Connection, note_id: str) -> Note:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM notes WHERE id = ?", (note_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no note with id {note_id}")
+    return _row_to_note(row)
+
+
+def list_notes(
+    conn: Connection, *, kind: str | None = None, day: str | None = None, limit: int = 100, offset: int = 0
+) -> list[Note]:
+    if kind is not None and kind not in NOTE_KINDS:
+        raise UsageError(f"unknown note kind {kind!r}; use one of: {', '.join(NOTE_KINDS)}")
+    if limit < 1 or offset < 0:
+        raise UsageError("limit must be at least 1 and offset at least 0")
+    clauses = ["status = 'active'"]
+    params: list[object] = []
+    if kind:
+        clauses.append("kind = ?")
+        params.append(kind)
+    if day:
+        clauses.append("day = ?")
+        params.append(day)
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM notes WHERE {' AND '.join(clauses)} "
+        "ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    return [_row_to_note(r) for r in rows]
+
+
+def count_notes(conn: Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM notes WHERE status = 'active'").fetchone()[0])
+
+
+def search_notes(conn: Connection, query: str, *, limit: int = 20) -> list[SearchHit]:
+    if limit < 1:
+        raise UsageError("limit must be at least 1")
+    hits = fts.search(conn, "notes", query, limit=limit, where="t.status = 'active'")
+    if not hits:
+        return []
+    by_seq = {
+        int(r[0]): _row_to_note(r[1:])
+        for r in conn.execute(
+            f"SELECT seq, {_COLUMNS} FROM notes WHERE seq IN ({','.join('?' * len(hits))})",
+            tuple(h.seq for h in hits),
+        )
+    }
+    return [SearchHit(by_seq[h.seq], h.score, h.snippet) for h in hits if h.seq in by_seq]

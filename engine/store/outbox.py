@@ -1,0 +1,42 @@
+"""The sync outbox: every row change is appended to `changes` with a hybrid logical clock.
+
+Recording changes from the first release means a profile created today can sync later without a
+full rescan. The HLC (physical milliseconds, a logical counter, the device id) orders changes across
+devices even when their wall clocks disagree a little (DESIGN.md §8).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from engine.store.connection import Connection
+
+HLC_META_KEY = "hlc.last"
+
+
+def next_hlc(last: str | None, now_ms: int, device_id: str) -> str:
+    """Advance the clock: never backwards, and strictly after `last` on this device."""
+    last_ms, last_counter = 0, 0
+    if last:
+        ms_text, counter_text, _ = last.split(":", 2)
+        last_ms, last_counter = int(ms_text), int(counter_text)
+    if now_ms > last_ms:
+        ms, counter = now_ms, 0
+    else:
+        ms, counter = last_ms, last_counter + 1
+    return f"{ms:013d}:{counter:05d}:{device_id}"
+
+
+def record_change(conn: Connection, table: str, row_id: str, op: str, device_id: str, now: datetime) -> str:
+    """Append one change inside the caller's transaction; return its HLC."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HLC_META_KEY,)).fetchone()
+    hlc = next_hlc(row[0] if row else None, int(now.timestamp() * 1000), device_id)
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (HLC_META_KEY, hlc),
+    )
+    conn.execute(
+        "INSERT INTO changes (table_name, row_id, op, hlc, device_id) VALUES (?, ?, ?, ?, ?)",
+        (table, row_id, op, hlc, device_id),
+    )
+    return hlc

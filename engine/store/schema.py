@@ -1,0 +1,203 @@
+"""The initial schema (migration 1), as SQL, so it reads as one document.
+
+Conventions: every table has `seq INTEGER PRIMARY KEY` (a stable rowid that VACUUM cannot renumber, so
+FTS5 and vec0 twins can point at it) and a text `id` (UUIDv7, made offline, the same on every synced
+device). Text tables have an external-content FTS5 twin kept in step by triggers; embedded tables have
+a vec0 twin of int8 vectors with the embedder id beside each vector, so a change of model is detected
+and re-embedded rather than mixed. Nothing is deleted by the app's own logic: facts and notes carry a
+status and `superseded_by` (the no-deletion rule, DESIGN.md §5).
+"""
+
+from __future__ import annotations
+
+EMBEDDING_DIM = 384
+
+_TABLES = """
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE notes (
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    kind          TEXT NOT NULL DEFAULT 'daily' CHECK (kind IN ('daily', 'capture', 'import', 'chat')),
+    title         TEXT NOT NULL DEFAULT '',
+    body          TEXT NOT NULL,
+    day           TEXT NOT NULL,
+    source        TEXT NOT NULL DEFAULT 'user',
+    status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'superseded', 'archived')),
+    superseded_by TEXT,
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX notes_day ON notes (day, created_at);
+CREATE INDEX notes_kind_created ON notes (kind, created_at);
+
+CREATE TABLE entities (
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    type        TEXT NOT NULL CHECK (type IN ('project', 'area', 'resource', 'archive', 'person')),
+    name        TEXT NOT NULL,
+    aliases     TEXT NOT NULL DEFAULT '[]',
+    status      TEXT NOT NULL DEFAULT 'active',
+    deadline    TEXT,
+    summary_md  TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    archived_at TEXT
+);
+CREATE INDEX entities_type_name ON entities (type, name COLLATE NOCASE);
+
+CREATE TABLE facts (
+    seq              INTEGER PRIMARY KEY,
+    id               TEXT NOT NULL UNIQUE,
+    content          TEXT NOT NULL,
+    category         TEXT NOT NULL DEFAULT 'general',
+    timestamp        TEXT NOT NULL,
+    source           TEXT NOT NULL DEFAULT 'user',
+    status           TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'superseded')),
+    superseded_by    TEXT REFERENCES facts (id),
+    related_entities TEXT NOT NULL DEFAULT '[]',
+    last_accessed    TEXT,
+    access_count     INTEGER NOT NULL DEFAULT 0,
+    evergreen        INTEGER NOT NULL DEFAULT 0,
+    created_at       TEXT NOT NULL
+);
+CREATE INDEX facts_status ON facts (status, category);
+
+CREATE TABLE fact_entities (
+    fact_id   TEXT NOT NULL REFERENCES facts (id),
+    entity_id TEXT NOT NULL REFERENCES entities (id),
+    PRIMARY KEY (fact_id, entity_id)
+) WITHOUT ROWID;
+CREATE INDEX fact_entities_entity ON fact_entities (entity_id);
+
+CREATE TABLE edges (
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    src_id     TEXT NOT NULL,
+    dst_id     TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    weight     REAL NOT NULL DEFAULT 1.0,
+    created_at TEXT NOT NULL,
+    UNIQUE (src_id, dst_id, kind)
+);
+CREATE INDEX edges_dst ON edges (dst_id);
+
+CREATE TABLE coaches (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    domain       TEXT NOT NULL,
+    manifest     TEXT NOT NULL,
+    installed_at TEXT NOT NULL
+);
+
+CREATE TABLE chunks (
+    seq      INTEGER PRIMARY KEY,
+    id       TEXT NOT NULL UNIQUE,
+    coach_id TEXT NOT NULL,
+    doc_id   TEXT NOT NULL,
+    title    TEXT NOT NULL DEFAULT '',
+    text     TEXT NOT NULL,
+    position INTEGER NOT NULL DEFAULT 0,
+    meta     TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX chunks_coach ON chunks (coach_id, doc_id, position);
+
+CREATE TABLE messages (
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    conversation_id TEXT NOT NULL,
+    coach_id        TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('user', 'assistant', 'system', 'tool')),
+    content         TEXT NOT NULL,
+    meta            TEXT NOT NULL DEFAULT '{}',
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX messages_conversation ON messages (conversation_id, created_at);
+
+CREATE TABLE notifications (
+    seq           INTEGER PRIMARY KEY,
+    id            TEXT NOT NULL UNIQUE,
+    kind          TEXT NOT NULL,
+    title         TEXT NOT NULL,
+    body          TEXT NOT NULL DEFAULT '',
+    reason        TEXT NOT NULL DEFAULT '',
+    action        TEXT NOT NULL DEFAULT '{}',
+    dedupe_key    TEXT UNIQUE,
+    created_at    TEXT NOT NULL,
+    read_at       TEXT,
+    snoozed_until TEXT,
+    done_at       TEXT
+);
+
+CREATE TABLE jobs (
+    name        TEXT PRIMARY KEY,
+    schedule    TEXT NOT NULL,
+    last_run    TEXT,
+    next_run    TEXT,
+    lock_owner  TEXT,
+    lock_until  TEXT,
+    state       TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE changes (
+    seq        INTEGER PRIMARY KEY,
+    table_name TEXT NOT NULL,
+    row_id     TEXT NOT NULL,
+    op         TEXT NOT NULL CHECK (op IN ('insert', 'update', 'delete')),
+    hlc        TEXT NOT NULL,
+    device_id  TEXT NOT NULL,
+    pushed_at  TEXT
+);
+CREATE INDEX changes_unpushed ON changes (pushed_at, seq);
+"""
+
+# (table, FTS columns). Each twin is external-content: the text lives once, in the base table.
+FTS_TWINS: dict[str, tuple[str, ...]] = {
+    "notes": ("title", "body"),
+    "entities": ("name", "aliases", "summary_md"),
+    "facts": ("content", "category"),
+    "chunks": ("title", "text"),
+    "messages": ("content",),
+}
+
+VEC_TWINS: tuple[str, ...] = ("notes", "facts", "chunks", "messages", "entities")
+
+
+def _fts_sql(table: str, columns: tuple[str, ...]) -> str:
+    cols = ", ".join(columns)
+    new_vals = ", ".join(f"new.{c}" for c in columns)
+    old_vals = ", ".join(f"old.{c}" for c in columns)
+    return f"""
+CREATE VIRTUAL TABLE {table}_fts USING fts5(
+    {cols}, content='{table}', content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER {table}_fts_ai AFTER INSERT ON {table} BEGIN
+    INSERT INTO {table}_fts (rowid, {cols}) VALUES (new.seq, {new_vals});
+END;
+CREATE TRIGGER {table}_fts_ad AFTER DELETE ON {table} BEGIN
+    INSERT INTO {table}_fts ({table}_fts, rowid, {cols}) VALUES ('delete', old.seq, {old_vals});
+END;
+CREATE TRIGGER {table}_fts_au AFTER UPDATE ON {table} BEGIN
+    INSERT INTO {table}_fts ({table}_fts, rowid, {cols}) VALUES ('delete', old.seq, {old_vals});
+    INSERT INTO {table}_fts (rowid, {cols}) VALUES (new.seq, {new_vals});
+END;
+"""
+
+
+def _vec_sql(table: str) -> str:
+    return f"""
+CREATE VIRTUAL TABLE {table}_vec USING vec0(
+    embedding int8[{EMBEDDING_DIM}] distance_metric=cosine,
+    embedder_id text
+);
+"""
+
+
+INITIAL_SCHEMA = (
+    _TABLES + "".join(_fts_sql(t, c) for t, c in FTS_TWINS.items()) + "".join(_vec_sql(t) for t in VEC_TWINS)
+)
