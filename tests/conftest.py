@@ -1,0 +1,55 @@
+"""Shared fixtures: real encrypted profiles in tmp_path, and the real `lifeos` CLI in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.api import Engine
+
+PASSPHRASE = "correct horse battery staple"
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "profile"
+
+
+@pytest.fixture
+def engine(home: Path) -> Iterator[Engine]:
+    eng = Engine.create(home, PASSPHRASE)
+    try:
+        yield eng
+    finally:
+        eng.close()
+
+
+def run_cli(
+    *args: str, passphrase: str | None = PASSPHRASE, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `lifeos ARGS` as a separate process, as a person or a script would."""
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("LIFEOS_")}
+    if passphrase is not None:
+        full_env["LIFEOS_PASSPHRASE"] = passphrase
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=REPO,
+        env=full_env,
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory`, by relative path, with its bytes."""
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}

@@ -1,0 +1,84 @@
+"""FTS5 and sqlite-vec work inside the encrypted connection, and notes search behaves well."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+
+import pytest
+
+from engine.api import Engine, UsageError
+from engine.store.connection import open_encrypted
+from engine.store.migrations import migrate
+from engine.store.schema import EMBEDDING_DIM
+
+
+def test_vec0_knn_int8_and_float_in_encrypted_db(tmp_path: Path) -> None:
+    conn = open_encrypted(tmp_path / "v.db", os.urandom(32))
+    migrate(conn)
+    rng = __import__("random").Random(7)
+    vectors = {seq: [rng.randint(-127, 127) for _ in range(EMBEDDING_DIM)] for seq in range(1, 201)}
+    for seq, vec in vectors.items():
+        conn.execute(
+            "INSERT INTO notes_vec (rowid, embedding, embedder_id) VALUES (?, vec_int8(?), 'test')",
+            (seq, struct.pack(f"{EMBEDDING_DIM}b", *vec)),
+        )
+    query = struct.pack(f"{EMBEDDING_DIM}b", *vectors[42])
+    rows = conn.execute(
+        "SELECT rowid, distance FROM notes_vec WHERE embedding MATCH vec_int8(?) AND k = 3", (query,)
+    ).fetchall()
+    assert rows[0][0] == 42 and rows[0][1] == pytest.approx(0.0, abs=1e-6)
+    assert len(rows) == 3
+
+    conn.execute("CREATE VIRTUAL TABLE scratch USING vec0(embedding float[4])")
+    conn.execute("INSERT INTO scratch (rowid, embedding) VALUES (1, '[1,0,0,0]'), (2, '[0,1,0,0]')")
+    nearest = conn.execute("SELECT rowid FROM scratch WHERE embedding MATCH '[0.1,0.9,0,0]' AND k = 1").fetchone()
+    assert nearest[0] == 2
+    conn.close()
+
+
+def test_fts5_bm25_in_encrypted_db(engine: Engine) -> None:
+    engine.add_note("Long run along the river on Sunday with Sarah", title="Marathon training")
+    engine.add_note("Budget review: cut subscriptions, raise the savings rate")
+    engine.add_note("Read Seneca on anger before the team meeting")
+    hits = engine.search_notes("running with sarah")  # porter stemming: running → run
+    assert [h.note.title for h in hits] == ["Marathon training"]
+    assert "[Sarah]" in hits[0].snippet
+    assert engine.search_notes("savings") and engine.search_notes("savings")[0].note.body.startswith("Budget")
+
+
+@pytest.mark.parametrize("query", ['"', "NEAR(", "-", "*", "a OR", "col:x", "((", "'"])
+def test_search_survives_fts_syntax_in_user_text(engine: Engine, query: str) -> None:
+    engine.add_note("something ordinary")
+    assert isinstance(engine.search_notes(query), list)
+
+
+def test_search_prefers_all_words_then_any(engine: Engine) -> None:
+    engine.add_note("coffee with Maya about the launch")
+    engine.add_note("launch checklist")
+    assert [h.note.body for h in engine.search_notes("Maya launch")] == ["coffee with Maya about the launch"]
+    assert len(engine.search_notes("launch unicorn")) == 2  # no note has both: fall back to any word
+
+
+def test_notes_list_newest_first_and_validation(engine: Engine) -> None:
+    first = engine.add_note("first")
+    second = engine.add_note("second\nmore lines", kind="capture")
+    assert [n.id for n in engine.list_notes()] == [second.id, first.id]
+    assert [n.id for n in engine.list_notes(kind="capture")] == [second.id]
+    assert second.title == "second"
+    assert engine.get_note(first.id) == first
+    with pytest.raises(UsageError):
+        engine.add_note("   ")
+    with pytest.raises(UsageError):
+        engine.add_note("x", kind="bogus")
+    assert engine.count_notes() == 2
+
+
+def test_every_write_lands_in_the_sync_outbox(engine: Engine, home: Path) -> None:
+    notes = [engine.add_note(f"n{i}").id for i in range(3)]
+    db = engine._require_open()
+    rows = db.query("SELECT row_id, op, hlc FROM changes ORDER BY seq")
+    assert [r[0] for r in rows] == notes and {r[1] for r in rows} == {"insert"}
+    hlcs = [r[2] for r in rows]
+    assert hlcs == sorted(hlcs) and len(set(hlcs)) == 3
