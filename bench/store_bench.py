@@ -71,7 +71,7 @@ def bench_knn(directory: Path, n: int, rng: random.Random, queries: int = 50) ->
     conn = open_encrypted(directory / "vectors.db", bytes(range(32)), cache_mib=256)
     migrate(conn)
     conn.execute(
-        f"CREATE VIRTUAL TABLE float_vec USING vec0(embedding float[{EMBEDDING_DIM}] distance_metric=cosine)"
+        f"CREATE VIRTUAL TABLE float_vec USING vec0(embedding float[{EMBEDDING_DIM}])"
     )
     done = 0
     while done < n:

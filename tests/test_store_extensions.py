@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
+import math
 import os
-import struct
+import random
 from pathlib import Path
 
 import pytest
 
-from engine.api import Engine, UsageError
+from engine.api import DataError, Engine, UsageError
+from engine.retrieval import vectors
 from engine.store.connection import open_encrypted
 from engine.store.migrations import migrate
 from engine.store.schema import EMBEDDING_DIM
 
 
+def _unit(rng: random.Random) -> list[float]:
+    v = [rng.gauss(0, 1) for _ in range(EMBEDDING_DIM)]
+    norm = math.sqrt(sum(x * x for x in v))
+    return [x / norm for x in v]
+
+
 def test_vec0_knn_int8_and_float_in_encrypted_db(tmp_path: Path) -> None:
     conn = open_encrypted(tmp_path / "v.db", os.urandom(32))
     migrate(conn)
-    rng = __import__("random").Random(7)
-    vectors = {seq: [rng.randint(-127, 127) for _ in range(EMBEDDING_DIM)] for seq in range(1, 201)}
-    for seq, vec in vectors.items():
-        conn.execute(
-            "INSERT INTO notes_vec (rowid, embedding, embedder_id) VALUES (?, vec_int8(?), 'test')",
-            (seq, struct.pack(f"{EMBEDDING_DIM}b", *vec)),
-        )
-    query = struct.pack(f"{EMBEDDING_DIM}b", *vectors[42])
-    rows = conn.execute(
-        "SELECT rowid, distance FROM notes_vec WHERE embedding MATCH vec_int8(?) AND k = 3", (query,)
-    ).fetchall()
-    assert rows[0][0] == 42 and rows[0][1] == pytest.approx(0.0, abs=1e-6)
-    assert len(rows) == 3
+    rng = random.Random(7)
+    unit = {seq: _unit(rng) for seq in range(1, 201)}
+    assert vectors.upsert(conn, "notes", unit.items(), "model-a") == 200
+    hits = vectors.nearest(conn, "notes", unit[42], "model-a", k=3)
+    assert hits[0].seq == 42 and hits[0].distance == pytest.approx(0.0, abs=1e-3)
+    assert len(hits) == 3 and hits[1].distance > 0.5  # random 384-d unit vectors are near-orthogonal
+    # One space per twin: another model's vectors are refused, and its queries find nothing.
+    with pytest.raises(DataError):
+        vectors.upsert(conn, "notes", [(1, unit[1])], "model-b")
+    assert vectors.nearest(conn, "notes", unit[42], "model-b") == []
+    vectors.reset_space(conn, "notes", "model-b")
+    assert vectors.count(conn, "notes") == 0 and vectors.space(conn, "notes") == "model-b"
 
     conn.execute("CREATE VIRTUAL TABLE scratch USING vec0(embedding float[4])")
     conn.execute("INSERT INTO scratch (rowid, embedding) VALUES (1, '[1,0,0,0]'), (2, '[0,1,0,0]')")
-    nearest = conn.execute("SELECT rowid FROM scratch WHERE embedding MATCH '[0.1,0.9,0,0]' AND k = 1").fetchone()
+    nearest = conn.execute(
+        "SELECT rowid FROM scratch WHERE embedding MATCH '[0.1,0.9,0,0]' AND k = 1"
+    ).fetchone()
     assert nearest[0] == 2
     conn.close()
 

@@ -1,9 +1,11 @@
 """Vectors in the encrypted store: int8 quantisation, upsert into vec0 twins, KNN.
 
 The embedder emits L2-normalised float vectors, whose components lie in [-1, 1]; scaling by 127 and
-rounding keeps cosine ranking nearly intact at a quarter of the bytes, so a 100k-vector table fits in
-the page cache and is not re-decrypted per query. Each vector carries its embedder id, and a search
-only compares vectors of the same id: spaces of different models are never mixed.
+rounding keeps the ranking nearly intact at a quarter of the bytes, so a 100k-vector table fits in
+the page cache and is not re-decrypted per query. Each twin holds one vector space: the id of the
+embedder that made its vectors is recorded in `meta`, writing vectors of another embedder is refused,
+and a search with another embedder finds nothing, so spaces of different models are never mixed; the
+caller re-embeds (`reset_space`) after a change of model.
 """
 
 from __future__ import annotations
@@ -12,26 +14,32 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from engine.errors import UsageError
+from engine.errors import DataError, UsageError
 from engine.store.connection import Connection
 from engine.store.schema import EMBEDDING_DIM, VEC_TWINS
 
 Vector = Sequence[float]
+INT8_SCALE = 127.0
 
 
 def quantize_int8(vector: Vector) -> bytes:
     """float in [-1, 1] → int8 bytes (clipped), the format of `vec_int8`."""
-    return struct.pack(f"{len(vector)}b", *(max(-127, min(127, round(x * 127.0))) for x in vector))
+    return struct.pack(f"{len(vector)}b", *(max(-127, min(127, round(x * INT8_SCALE))) for x in vector))
 
 
 def pack_float32(vector: Vector) -> bytes:
     return struct.pack(f"{len(vector)}f", *vector)
 
 
+def l2_to_cosine_distance(l2: float) -> float:
+    """For unit vectors ‖a−b‖² = 2 − 2·cos, so the int8 L2 distance maps back to a cosine distance."""
+    return (l2 / INT8_SCALE) ** 2 / 2.0
+
+
 @dataclass(frozen=True)
 class VectorHit:
     seq: int
-    distance: float  # cosine distance: 0 is identical
+    distance: float  # cosine distance: 0 is identical, 2 is opposite
 
 
 def _twin(table: str) -> str:
@@ -40,37 +48,59 @@ def _twin(table: str) -> str:
     return f"{table}_vec"
 
 
+def _space_key(table: str) -> str:
+    return f"vectors.{table}.embedder_id"
+
+
+def space(conn: Connection, table: str) -> str | None:
+    """The embedder id of the vectors in `table`'s twin, or None when it holds none yet."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_space_key(table),)).fetchone()
+    return str(row[0]) if row else None
+
+
+def reset_space(conn: Connection, table: str, embedder_id: str) -> None:
+    """Drop every vector of `table` and start a new space for `embedder_id` (after a model change)."""
+    conn.execute(f"DELETE FROM {_twin(table)}")
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (_space_key(table), embedder_id),
+    )
+
+
 def upsert(conn: Connection, table: str, rows: Iterable[tuple[int, Vector]], embedder_id: str) -> int:
     """Store vectors for base-table rows (by `seq`), replacing older ones. Returns the count."""
     twin = _twin(table)
-    count = 0
+    current = space(conn, table)
+    if current is None:
+        reset_space(conn, table, embedder_id)
+    elif current != embedder_id:
+        raise DataError(
+            f"{table} vectors were made by {current}, not {embedder_id}; re-embed them (reset_space) first"
+        )
+    n = 0
     for seq, vector in rows:
         if len(vector) != EMBEDDING_DIM:
             raise UsageError(f"expected {EMBEDDING_DIM}-d vectors, got {len(vector)}")
         conn.execute(f"DELETE FROM {twin} WHERE rowid = ?", (seq,))
         conn.execute(
-            f"INSERT INTO {twin} (rowid, embedding, embedder_id) VALUES (?, vec_int8(?), ?)",
-            (seq, quantize_int8(vector), embedder_id),
+            f"INSERT INTO {twin} (rowid, embedding) VALUES (?, vec_int8(?))", (seq, quantize_int8(vector))
         )
-        count += 1
-    return count
+        n += 1
+    return n
 
 
 def nearest(conn: Connection, table: str, vector: Vector, embedder_id: str, k: int = 50) -> list[VectorHit]:
-    """The `k` nearest rows by cosine distance among vectors made by `embedder_id`."""
+    """The `k` nearest rows by cosine distance, or none when the twin holds another model's space."""
     if k < 1:
         raise UsageError("k must be at least 1")
+    if space(conn, table) != embedder_id:
+        return []
     rows = conn.execute(
-        f"SELECT rowid, distance FROM {_twin(table)} "
-        "WHERE embedding MATCH vec_int8(?) AND k = ? AND embedder_id = ? ORDER BY distance",
-        (quantize_int8(vector), k, embedder_id),
+        f"SELECT rowid, distance FROM {_twin(table)} WHERE embedding MATCH vec_int8(?) AND k = ? ORDER BY distance",
+        (quantize_int8(vector), k),
     ).fetchall()
-    return [VectorHit(int(r[0]), float(r[1])) for r in rows]
+    return [VectorHit(int(r[0]), l2_to_cosine_distance(float(r[1]))) for r in rows]
 
 
-def count(conn: Connection, table: str, embedder_id: str | None = None) -> int:
-    if embedder_id is None:
-        return int(conn.execute(f"SELECT count(*) FROM {_twin(table)}").fetchone()[0])
-    return int(
-        conn.execute(f"SELECT count(*) FROM {_twin(table)} WHERE embedder_id = ?", (embedder_id,)).fetchone()[0]
-    )
+def count(conn: Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT count(*) FROM {_twin(table)}").fetchone()[0])
