@@ -1,0 +1,96 @@
+"""`lifeos-app`: serve the LifeOS Coach UI to a browser on this machine.
+
+The app runs as a local web server (Flet's web mode) bound to loopback by default, so the UI works
+the same on a laptop, in a container and in the browser tests, and nothing listens on the network
+unless the user asks for another host. Every asset is served locally (``no_cdn=True``) and the page
+forbids third-party requests (see ``app.web_root``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import flet as ft
+
+from app.ui.root import App
+from app.ui.theme import apply_theme
+from app.web_root import APP_TITLE, prepare_web_root
+from engine.api import default_home
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8550
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """Where the profile lives and where the UI is served; resolved once, before Flet starts."""
+
+    home: Path
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def parse_options(argv: Sequence[str] | None = None, env: dict[str, str] | None = None) -> ServeOptions:
+    """Command line first, then ``LIFEOS_HOME`` / ``LIFEOS_HOST`` / ``LIFEOS_PORT``, then defaults."""
+    env = dict(os.environ) if env is None else env
+    parser = argparse.ArgumentParser(prog="lifeos-app", description="Serve the LifeOS Coach app locally.")
+    parser.add_argument(
+        "--home", type=Path, help="profile folder (default: $LIFEOS_HOME, else the user data dir)"
+    )
+    parser.add_argument("--host", help=f"interface to bind (default: $LIFEOS_HOST or {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, help=f"TCP port (default: $LIFEOS_PORT or {DEFAULT_PORT})")
+    args = parser.parse_args(argv)
+
+    if args.home is not None:
+        home = args.home.expanduser()
+    elif env.get("LIFEOS_HOME"):
+        home = Path(env["LIFEOS_HOME"]).expanduser()
+    else:
+        home = default_home()
+    host = args.host or env.get("LIFEOS_HOST") or DEFAULT_HOST
+    try:
+        port = args.port if args.port is not None else int(env.get("LIFEOS_PORT") or DEFAULT_PORT)
+    except ValueError:
+        parser.error(f"LIFEOS_PORT must be a number, got {env.get('LIFEOS_PORT')!r}")
+    return ServeOptions(home=home.resolve(), host=host, port=port)
+
+
+def make_page_handler(home: Path) -> ft.AppCallable:
+    """One call per browser session: each tab gets its own locked UI over the same profile folder."""
+
+    def start_session(page: ft.Page) -> None:
+        page.title = APP_TITLE
+        apply_theme(page)
+        page.render(App, home)
+
+    return start_session
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``lifeos-app`` and ``python -m app``."""
+    options = parse_options(argv)
+    # Web mode even on a desktop: the same UI a browser test drives. An explicit setting wins.
+    os.environ.setdefault("FLET_FORCE_WEB_SERVER", "true")
+    web_root = prepare_web_root()
+    print(f"{APP_TITLE} is serving on {options.url}", flush=True)
+    ft.run(
+        make_page_handler(options.home),
+        name="",
+        host=options.host,
+        port=options.port,
+        view=ft.AppView.WEB_BROWSER,
+        assets_dir=str(web_root),
+        no_cdn=True,
+    )
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,27 @@
+"""The one place that maps URLs to screens: the shell around the section the URL names.
+
+Every section lives under the shell layout; ``/`` and unknown paths show the home section, so an
+old bookmark never lands on an empty page.
+"""
+
+from __future__ import annotations
+
+import flet as ft
+
+from app.ui.sections import SECTIONS, home_section
+from app.ui.shell import Shell
+
+
+def build_routes() -> list[ft.Route]:
+    """One layout route (the shell) whose children are the sections, derived from ``SECTIONS``."""
+    home = home_section().component
+    children = [ft.Route(index=True, component=home)]
+    children += [ft.Route(path=s.path.lstrip("/"), component=s.component) for s in SECTIONS]
+    children.append(ft.Route(path=":unknown*", component=home))
+    return [ft.Route(component=Shell, children=children)]
+
+
+@ft.component
+def AppRouter() -> ft.Control:
+    """The unlocked app: the shell (navigation) around the screen the URL names."""
+    return ft.Router(build_routes())

@@ -1,0 +1,224 @@
+"""Helpers for driving the real LifeOS Coach web app in headless Chromium (tests marked ``browser``).
+
+What we learned about Flet 1.0.5 web + Playwright, and what these helpers rely on:
+
+* Flutter draws on a canvas; the DOM holds nothing to select until accessibility is switched on.
+  Flutter offers that through a 1x1 off-screen ``<flt-semantics-placeholder role="button"
+  aria-label="Enable accessibility">``; a DOM ``click()`` on it (Playwright's own click refuses an
+  off-screen element) makes Flutter build ``<flt-semantics>`` nodes in the light DOM (no shadow root).
+* Text fields become real ``<input>`` / ``<textarea>`` elements whose ``aria-label`` is the field's
+  label (password fields too), plus the hint text while focused; ``Locator.fill`` types into them
+  and Flet receives ``on_change``.
+* A text button becomes ``role="button"`` named by its text. A tooltip becomes ``aria-label`` on a
+  wrapper node around the button, so an icon-only button is ``[aria-label="Lock"] [role="button"]``.
+* Plain ``Text`` is a node whose text content is the string (``get_by_text`` works); a
+  ``semantics_label`` replaces that text. NavigationBar destinations are ``role="tab"``,
+  NavigationRail destinations ``role="button"`` named "<label> Tab n of 4".
+* flet-web 1.0.5's client loads ``rive_native.js`` from cdn.jsdelivr.net at start-up even with
+  ``no_cdn=True`` (the Rive plugin compiled into the client). The app does not need it and forbids it
+  with a Content-Security-Policy (``app/web_root.py``), so no request to another host is ever made;
+  ``block_external_requests`` proves that in every test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+SERVER_START_TIMEOUT_S = 60.0
+UI_TIMEOUT_MS = 20_000
+FIRST_PAINT_TIMEOUT_MS = 60_000
+SETTLE_BEFORE_SCREENSHOT_MS = 400
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def require_chromium() -> Path:
+    """Debian's chromium, or skip (fail under CI=true, where a missing browser is a broken setup)."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    message = (
+        f"{CHROMIUM} not found: install the Debian package 'chromium' "
+        "(`apt-get install chromium`, or `make system-deps` as root) to run the browser tests"
+    )
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class AppServer:
+    """A running ``python -m app`` subprocess serving one profile folder."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@contextmanager
+def serve_app(home: Path, log: Path) -> Iterator[AppServer]:
+    """Start the real app on a free loopback port, wait (bounded) until it accepts connections."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIFEOS_", "FLET_"))}
+    env |= {
+        "LIFEOS_PORT": str(port),
+        "LIFEOS_HOST": "127.0.0.1",
+        "FLET_FORCE_WEB_SERVER": "true",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app", "--home", str(home)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = AppServer(process, f"http://127.0.0.1:{port}", log)
+    try:
+        _wait_for_port(server, port)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_for_port(server: AppServer, port: int) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"the app exited with {server.process.returncode}:\n{server.output()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    waited = f"{SERVER_START_TIMEOUT_S:.0f} s"
+    pytest.fail(f"the app did not listen on port {port} within {waited}:\n{server.output()}")
+
+
+@dataclass
+class ExternalRequests:
+    """Requests the page tried to send to a host other than this machine (all were aborted)."""
+
+    urls: list[str] = field(default_factory=list)
+
+
+def block_external_requests(context: BrowserContext) -> ExternalRequests:
+    """Abort and record every request that would leave the machine; the test asserts none happened."""
+    seen = ExternalRequests()
+
+    def handle(route: Route) -> None:
+        url = route.request.url
+        parts = urlsplit(url)
+        if parts.scheme in ("data", "blob") or (parts.hostname or "") in LOOPBACK_HOSTS:
+            route.continue_()
+        else:
+            seen.urls.append(url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", handle)
+    return seen
+
+
+@dataclass
+class Screenshots:
+    """Numbered screenshots of one test, for a human to look at the layout."""
+
+    folder: Path
+    count: int = 0
+
+    def take(self, page: Page, step: str) -> Path:
+        self.count += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self.count:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower()).strip('-')}.png"
+        page.mouse.move(1, 1)  # no hover tooltip left over from the last click
+        # The test already waited for the state it checks; this only lets Material's short
+        # transitions (fades, ~200 ms) finish so the picture shows the settled layout.
+        page.wait_for_timeout(SETTLE_BEFORE_SCREENSHOT_MS)
+        page.screenshot(path=str(path))
+        return path
+
+
+def open_app(page: Page, url: str) -> None:
+    """Load the app and switch on Flutter's semantics tree so controls can be found by label."""
+    page.goto(url)
+    placeholder = page.locator("flt-semantics-placeholder")
+    placeholder.wait_for(state="attached", timeout=FIRST_PAINT_TIMEOUT_MS)
+    placeholder.evaluate("element => element.click()")
+    page.locator("flt-semantics").first.wait_for(state="attached", timeout=UI_TIMEOUT_MS)
+
+
+def field(page: Page, label: str) -> Locator:
+    """A text field by its label (single-line fields are ``<input>``, multiline ``<textarea>``).
+
+    Prefix match: while a field is focused Flutter appends its hint text to the ``aria-label``
+    ("New note\nWhat's on your mind today?").
+    """
+    quoted = json.dumps(label)
+    return page.locator(f"input[aria-label^={quoted}], textarea[aria-label^={quoted}]")
+
+
+def enter_text(page: Page, label: str, text: str) -> None:
+    """Focus a field the way a user does, then replace its text.
+
+    Clicking first matters: Flutter wires a semantics text field to its editing engine on focus; a
+    ``fill`` into a multiline field that was never focused changes the DOM value but never reaches
+    Flutter (no ``on_change``).
+    """
+    target = field(page, label)
+    target.click()
+    target.fill(text)
+    expect(target).to_have_value(text)
+
+
+def button(page: Page, name: str) -> Locator:
+    """A button by its text, or an icon button by its tooltip."""
+    return page.get_by_role("button", name=name, exact=True).or_(
+        page.locator(f"flt-semantics[aria-label={json.dumps(name)}] [role=button]")
+    )
+
+
+def destination(page: Page, label: str) -> Locator:
+    """A navigation destination: a tab of the NavigationBar or a button of the NavigationRail."""
+    name = re.compile(rf"^{re.escape(label)}\b")
+    return page.get_by_role("tab", name=name).or_(page.get_by_role("button", name=name))
