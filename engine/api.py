@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.clock import Clock, new_id, system_clock
 from engine.errors import (
@@ -27,7 +27,13 @@ from engine.errors import (
     WrongPassphrase,
 )
 from engine.memory import notes as notes_mod
+from engine.memory.api import EntityPage, IndexReport, MemoryApi
+from engine.memory.capture import CaptureResult
+from engine.memory.entities import Entity
+from engine.memory.facts import Fact
 from engine.memory.notes import Note, SearchHit
+from engine.memory.recall import RecallHit
+from engine.memory.remember import FactResult, Suggestion
 from engine.store import doctor as doctor_mod
 from engine.store import profile as profile_mod
 from engine.store.database import Database
@@ -35,9 +41,18 @@ from engine.store.keys import KdfParams
 from engine.store.profile import ProfilePaths, default_home
 from engine.store.schema import FTS_TWINS
 
+if TYPE_CHECKING:
+    from engine.inference.models import Models
+
 __all__ = [
+    "CaptureResult",
     "DataError",
     "Engine",
+    "Entity",
+    "EntityPage",
+    "Fact",
+    "FactResult",
+    "IndexReport",
     "LifeOSError",
     "NewNote",
     "NotFound",
@@ -45,7 +60,9 @@ __all__ = [
     "ProfileExists",
     "ProfileLocked",
     "ProfileNotFound",
+    "RecallHit",
     "SearchHit",
+    "Suggestion",
     "UsageError",
     "WeakPassphrase",
     "WrongPassphrase",
@@ -63,14 +80,38 @@ class NewNote:
     source: str = "user"
 
 
-class Engine:
-    """An unlocked profile. Not created directly: use `Engine.create` or `Engine.open`."""
+class Engine(MemoryApi):
+    """An unlocked profile. Not created directly: use `Engine.create` or `Engine.open`.
 
-    def __init__(self, paths: ProfilePaths, db: Database, clock: Clock) -> None:
+    `models` may be shared between engines (tests, a multi-profile device): one set of loaded models
+    under one memory budget. `use_embedder=False` keeps memory lexical (no model is loaded for it).
+    """
+
+    def __init__(
+        self,
+        paths: ProfilePaths,
+        db: Database,
+        clock: Clock,
+        *,
+        models: Models | None = None,
+        use_embedder: bool = True,
+    ) -> None:
         self.paths = paths
         self._db: Database | None = db
         self.clock = clock
+        self._models = models
+        self._owns_models = models is None
+        self.use_embedder = use_embedder
         self.device_id = self._ensure_device_id()
+
+    @property
+    def models(self) -> Models:
+        """The on-device models, created on first use (nothing is loaded until a model is needed)."""
+        if self._models is None:
+            from engine.inference.models import Models
+
+            self._models = Models(extra_dirs=[self.paths.models], today=lambda: self.clock().date())
+        return self._models
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -86,6 +127,8 @@ class Engine:
         *,
         clock: Clock = system_clock,
         kdf: KdfParams | None = None,
+        models: Models | None = None,
+        use_embedder: bool = True,
     ) -> Engine:
         """Create a new profile in `home` and return it unlocked. Never overwrites an existing one."""
         paths = ProfilePaths(Path(home))
@@ -97,14 +140,22 @@ class Engine:
             for leftover in (paths.db, paths.keyfile):
                 leftover.unlink(missing_ok=True)
             raise
-        return cls(paths, db, clock)
+        return cls(paths, db, clock, models=models, use_embedder=use_embedder)
 
     @classmethod
-    def open(cls, home: Path | str, passphrase: str, *, clock: Clock = system_clock) -> Engine:
+    def open(
+        cls,
+        home: Path | str,
+        passphrase: str,
+        *,
+        clock: Clock = system_clock,
+        models: Models | None = None,
+        use_embedder: bool = True,
+    ) -> Engine:
         """Unlock the profile in `home`. A wrong passphrase raises before any file is opened for writing."""
         paths = ProfilePaths(Path(home))
         db_key = profile_mod.unlock_key(paths, passphrase)
-        return cls(paths, Database(paths.db, db_key), clock)
+        return cls(paths, Database(paths.db, db_key), clock, models=models, use_embedder=use_embedder)
 
     def change_passphrase(self, old: str, new: str) -> None:
         """Rewrap the database key under `new`; the database file itself is not rewritten."""
@@ -116,6 +167,9 @@ class Engine:
         if self._db is not None:
             self._db.close()
             self._db = None
+        if self._owns_models and self._models is not None:
+            self._models.close()
+            self._models = None
 
     @property
     def is_open(self) -> bool:

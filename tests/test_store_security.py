@@ -11,6 +11,7 @@ import pytest
 from conftest import PASSPHRASE, run_cli, snapshot
 
 from engine.api import DataError, Engine, ProfileExists, ProfileNotFound, WeakPassphrase, WrongPassphrase
+from engine.store.migrations import LATEST_VERSION
 
 SECRET = "zebra-quokka-7731-unique-secret"
 
@@ -93,11 +94,11 @@ def test_new_passphrase_too_short_is_refused(engine: Engine) -> None:
 
 def test_reopen_does_not_rerun_migrations(home: Path) -> None:
     with Engine.create(home, PASSPHRASE) as engine:
-        assert engine.applied_migrations == [1]
+        assert engine.applied_migrations == list(range(1, LATEST_VERSION + 1))
     for _ in range(2):
         with Engine.open(home, PASSPHRASE) as engine:
             assert engine.applied_migrations == []
-            assert engine.doctor()["database"]["schema_version"] == 1
+            assert engine.doctor()["database"]["schema_version"] == LATEST_VERSION
 
 
 def test_create_never_overwrites(engine: Engine, home: Path) -> None:

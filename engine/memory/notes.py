@@ -91,7 +91,7 @@ def insert_note(
     return note
 
 
-def _row_to_note(row: tuple[str, ...]) -> Note:
+def row_to_note(row: tuple[str, ...]) -> Note:
     id_, title, body, kind, day, source, created_at, updated_at = row
     return Note(id_, title, body, kind, day, created_at, updated_at, source)
 
@@ -100,7 +100,7 @@ def get_note(conn: Connection, note_id: str) -> Note:
     row = conn.execute(f"SELECT {_COLUMNS} FROM notes WHERE id = ?", (note_id,)).fetchone()
     if row is None:
         raise NotFound(f"no note with id {note_id}")
-    return _row_to_note(row)
+    return row_to_note(row)
 
 
 def list_notes(
@@ -123,7 +123,7 @@ def list_notes(
         "ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?",
         (*params, limit, offset),
     ).fetchall()
-    return [_row_to_note(r) for r in rows]
+    return [row_to_note(r) for r in rows]
 
 
 def count_notes(conn: Connection) -> int:
@@ -137,7 +137,7 @@ def search_notes(conn: Connection, query: str, *, limit: int = 20) -> list[Searc
     if not hits:
         return []
     by_seq = {
-        int(r[0]): _row_to_note(r[1:])
+        int(r[0]): row_to_note(r[1:])
         for r in conn.execute(
             f"SELECT seq, {_COLUMNS} FROM notes WHERE seq IN ({','.join('?' * len(hits))})",
             tuple(h.seq for h in hits),

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from engine.errors import DataError
 from engine.store.connection import Connection
-from engine.store.schema import INITIAL_SCHEMA
+from engine.store.schema import INITIAL_SCHEMA, MEMORY_SCHEMA
 
 Migration = Callable[[Connection], None]
 
@@ -45,8 +45,14 @@ def run_script(conn: Connection, script: str) -> None:
         conn.execute(statement)
 
 
+def m002_memory(conn: Connection) -> None:
+    """Memory upkeep: suggestions the user decides on, a purge log, documents, fact dates."""
+    run_script(conn, MEMORY_SCHEMA)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial", m001_initial),
+    (2, "memory", m002_memory),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -204,3 +204,39 @@ CREATE VIRTUAL TABLE {table}_vec USING vec0(
 INITIAL_SCHEMA = (
     _TABLES + "".join(_fts_sql(t, c) for t, c in FTS_TWINS.items()) + "".join(_vec_sql(t) for t in VEC_TWINS)
 )
+
+
+# Migration 2: memory upkeep.
+MEMORY_SCHEMA = """
+ALTER TABLE facts ADD COLUMN occurs_on TEXT;
+ALTER TABLE facts ADD COLUMN note_id TEXT;
+
+CREATE TABLE suggestions (
+    seq          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL CHECK (kind IN ('supersede')),
+    fact_id      TEXT NOT NULL REFERENCES facts (id),
+    target_id    TEXT NOT NULL REFERENCES facts (id),
+    reason       TEXT NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'accepted', 'dismissed')),
+    created_at   TEXT NOT NULL,
+    resolved_at  TEXT
+);
+CREATE INDEX suggestions_open ON suggestions (status, created_at);
+
+-- What a purge removed, without the content: the right to deletion is exercised, and visibly so.
+CREATE TABLE purge_log (
+    seq        INTEGER PRIMARY KEY,
+    purged_at  TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    row_id     TEXT NOT NULL,
+    reason     TEXT NOT NULL
+);
+
+-- Evergreen documents such as tacit knowledge (one Markdown body per name).
+CREATE TABLE documents (
+    name       TEXT PRIMARY KEY,
+    body       TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""

@@ -1,0 +1,400 @@
+"""The memory part of the `Engine` facade: PARA entities, facts, capture, recall, tacit knowledge.
+
+A mixin so that `engine/api.py` stays one readable facade while each subsystem keeps its own public
+methods beside its code. Methods here only open transactions and call the memory modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.clock import iso_utc
+from engine.errors import LifeOSError, UsageError
+from engine.memory import capture as capture_mod
+from engine.memory import entities as entities_mod
+from engine.memory import facts as facts_mod
+from engine.memory import graph as graph_mod
+from engine.memory import recall as recall_mod
+from engine.memory import remember as remember_mod
+from engine.memory import summary as summary_mod
+from engine.memory import tacit as tacit_mod
+from engine.memory.capture import CaptureResult
+from engine.memory.contradiction import LEXICAL, SEMANTIC, Thresholds
+from engine.memory.entities import Entity
+from engine.memory.facts import Fact
+from engine.memory.recall import RecallHit
+from engine.memory.remember import FactResult, Suggestion
+from engine.memory.semantic import CosineSimilarity, missing_rows, write_vectors
+from engine.memory.similarity import Similarity, lexical_similarity
+from engine.store.connection import Connection
+
+if TYPE_CHECKING:
+    from engine.clock import Clock
+    from engine.inference.base import Embedder
+    from engine.inference.models import Models
+    from engine.store.database import Database
+    from engine.store.profile import ProfilePaths
+
+TACIT_DOC = "tacit_knowledge"
+TOUCH_SHARE = 0.6  # a recalled fact counts as used when it scores at least this share of the best hit
+
+
+@dataclass(frozen=True)
+class EntityPage:
+    """Everything the PARA view and `lifeos para show` display for one entity."""
+
+    entity: Entity
+    summary_md: str
+    active: list[tuple[Fact, str]]  # (fact, tier)
+    history: list[Fact]  # superseded facts, oldest first
+    neighbours: list[Entity]
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    notes: int
+    facts: int
+    embedder_id: str | None
+
+
+class MemoryApi:
+    """Mixed into `Engine`; relies on its `_require_open`, `clock`, `device_id` and `models`."""
+
+    paths: ProfilePaths
+    clock: Clock
+    device_id: str
+    _require_open: Callable[[], Database]
+    models: Models
+    use_embedder: bool
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _embedder(self) -> Embedder | None:
+        """The embedder, or None when disabled or unavailable: memory then works lexically."""
+        if not self.use_embedder:
+            return None
+        try:
+            return self.models.embedder
+        except LifeOSError:
+            return None
+
+    def _similarity(self) -> tuple[Similarity, Thresholds]:
+        embedder = self._embedder()
+        if embedder is None:
+            return lexical_similarity, LEXICAL
+        return CosineSimilarity(embedder), SEMANTIC
+
+    def _fact_indexer(self) -> Callable[[Connection, list[Fact]], None] | None:
+        embedder = self._embedder()
+        if embedder is None:
+            return None
+
+        def index(conn: Connection, new: list[Fact]) -> None:
+            seqs = dict(
+                conn.execute(
+                    f"SELECT id, seq FROM facts WHERE id IN ({','.join('?' * len(new))})", [f.id for f in new]
+                ).fetchall()
+            )
+            write_vectors(conn, "facts", [(seqs[f.id], f.content) for f in new], embedder)
+
+        return index
+
+    def _refresh_summaries(self, conn: Connection, entity_ids: list[str]) -> None:
+        now = self.clock()
+        for entity_id in dict.fromkeys(entity_ids):
+            entity = entities_mod.get(conn, entity_id)
+            entities_mod.set_summary(
+                conn, entity, summary_mod.render(entity, facts_mod.for_entity(conn, entity_id), now)
+            )
+
+    # -- entities --------------------------------------------------------------------------------
+
+    def create_entity(
+        self, type_: str, name: str, *, deadline: str | None = None, aliases: tuple[str, ...] = ()
+    ) -> Entity:
+        db = self._require_open()
+        with db.atomic() as conn:
+            entity = entities_mod.create(
+                conn,
+                type_,
+                name,
+                now=self.clock(),
+                device_id=self.device_id,
+                deadline=deadline,
+                aliases=aliases,
+            )
+            self._refresh_summaries(conn, [entity.id])
+            return entities_mod.get(conn, entity.id)
+
+    def entity(self, name_or_id: str) -> Entity:
+        db = self._require_open()
+        with db.lock:
+            return entities_mod.resolve(db.conn, name_or_id)
+
+    def list_entities(self, type_: str | None = None, *, include_archived: bool = False) -> list[Entity]:
+        db = self._require_open()
+        with db.lock:
+            return entities_mod.list_entities(db.conn, type_=type_, include_archived=include_archived)
+
+    def rename_entity(self, name_or_id: str, new_name: str) -> Entity:
+        return self._entity_change(
+            name_or_id, lambda c, e: entities_mod.rename(c, e, new_name, **self._stamp())
+        )
+
+    def set_deadline(self, name_or_id: str, deadline: str | None) -> Entity:
+        return self._entity_change(
+            name_or_id, lambda c, e: entities_mod.set_deadline(c, e, deadline, **self._stamp())
+        )
+
+    def complete_project(self, name_or_id: str) -> Entity:
+        return self._entity_change(
+            name_or_id, lambda c, e: entities_mod.set_status(c, e, "completed", **self._stamp())
+        )
+
+    def archive_entity(self, name_or_id: str) -> Entity:
+        """Archived items leave the active lists but keep everything and stay searchable."""
+        return self._entity_change(
+            name_or_id, lambda c, e: entities_mod.set_status(c, e, "archived", **self._stamp())
+        )
+
+    def restore_entity(self, name_or_id: str) -> Entity:
+        return self._entity_change(
+            name_or_id, lambda c, e: entities_mod.set_status(c, e, "active", **self._stamp())
+        )
+
+    def link_entities(self, a: str, b: str, kind: str = "related") -> None:
+        db = self._require_open()
+        with db.atomic() as conn:
+            first, second = entities_mod.resolve(conn, a), entities_mod.resolve(conn, b)
+            graph_mod.link(conn, first.id, second.id, kind, **self._stamp())
+
+    def _stamp(self) -> dict[str, Any]:
+        return {"now": self.clock(), "device_id": self.device_id}
+
+    def _entity_change(self, name_or_id: str, change: Callable[[Connection, Entity], Entity]) -> Entity:
+        db = self._require_open()
+        with db.atomic() as conn:
+            entity = change(conn, entities_mod.resolve(conn, name_or_id))
+            self._refresh_summaries(conn, [entity.id])
+            return entities_mod.get(conn, entity.id)
+
+    def entity_page(self, name_or_id: str) -> EntityPage:
+        db = self._require_open()
+        now = self.clock()
+        with db.lock:
+            conn = db.conn
+            entity = entities_mod.resolve(conn, name_or_id)
+            all_facts = facts_mod.for_entity(conn, entity.id)
+            neighbours = [entities_mod.get(conn, n) for n in graph_mod.neighbours(conn, entity.id)]
+        active = [(f, str(f.tier(now))) for f in reversed(all_facts) if f.status == "active"]
+        history = [f for f in all_facts if f.status == "superseded"]
+        return EntityPage(entity, entity.summary_md, active, history, neighbours)
+
+    def graph(self, *, include_archived: bool = True) -> dict[str, Any]:
+        db = self._require_open()
+        with db.lock:
+            return graph_mod.view_data(db.conn, include_archived=include_archived)
+
+    def path_between(self, a: str, b: str) -> list[Entity]:
+        db = self._require_open()
+        with db.lock:
+            first, second = entities_mod.resolve(db.conn, a), entities_mod.resolve(db.conn, b)
+            return [entities_mod.get(db.conn, n) for n in graph_mod.path(db.conn, first.id, second.id)]
+
+    # -- facts -----------------------------------------------------------------------------------
+
+    def add_fact(
+        self, text: str, entity: str | None = None, *, category: str | None = None, source: str = "user"
+    ) -> FactResult:
+        """Remember a fact about `entity` (name or id); duplicates bump, changes supersede."""
+        db = self._require_open()
+        similarity, thresholds = self._similarity()
+        index = self._fact_indexer()
+        with db.atomic() as conn:
+            entity_ids = [entities_mod.resolve(conn, entity).id] if entity else []
+            result = remember_mod.remember(
+                conn,
+                text,
+                entity_ids=entity_ids,
+                category=category,
+                source=source,
+                similarity=similarity,
+                thresholds=thresholds,
+                index=index,
+                **self._stamp(),
+            )
+            self._refresh_summaries(conn, entity_ids)
+            return result
+
+    def supersede_fact(self, fact_id: str, text: str) -> FactResult:
+        db = self._require_open()
+        with db.atomic() as conn:
+            result = remember_mod.supersede(conn, fact_id, text, index=self._fact_indexer(), **self._stamp())
+            self._refresh_summaries(conn, list(result.fact.related_entities))
+            return result
+
+    def get_fact(self, fact_id: str) -> Fact:
+        db = self._require_open()
+        with db.lock:
+            return facts_mod.get(db.conn, fact_id)
+
+    def fact_history(self, fact_id: str) -> list[Fact]:
+        """The fact's whole lineage, oldest first (what it replaced and what replaced it)."""
+        db = self._require_open()
+        with db.lock:
+            return facts_mod.lineage(db.conn, fact_id)
+
+    def facts_as_of(self, moment: datetime, entity: str | None = None) -> list[Fact]:
+        db = self._require_open()
+        with db.lock:
+            entity_id = entities_mod.resolve(db.conn, entity).id if entity else None
+            return facts_mod.as_of(db.conn, moment, entity_id=entity_id)
+
+    def suggestions(self) -> list[Suggestion]:
+        db = self._require_open()
+        with db.lock:
+            return remember_mod.open_suggestions(db.conn)
+
+    def resolve_suggestion(self, suggestion_id: str, *, accept: bool) -> None:
+        db = self._require_open()
+        with db.atomic() as conn:
+            remember_mod.resolve_suggestion(conn, suggestion_id, accept, **self._stamp())
+
+    def purge_fact(self, fact_id: str, *, confirm: bool, reason: str = "") -> None:
+        """Delete a fact for good (right to deletion). Refused unless `confirm` is True; logged."""
+        if confirm is not True:
+            raise UsageError("purging deletes a fact for good; confirm it explicitly")
+        db = self._require_open()
+        with db.atomic() as conn:
+            fact = facts_mod.get(conn, fact_id)
+            facts_mod.purge(conn, fact_id, reason=reason, **self._stamp())
+            self._refresh_summaries(conn, list(fact.related_entities))
+
+    def purge_log(self) -> list[dict[str, str]]:
+        db = self._require_open()
+        rows = db.query("SELECT purged_at, table_name, row_id, reason FROM purge_log ORDER BY seq")
+        return [{"purged_at": r[0], "table": r[1], "id": r[2], "reason": r[3]} for r in rows]
+
+    # -- capture and recall ----------------------------------------------------------------------
+
+    def capture(self, text: str) -> CaptureResult:
+        """Quick capture: note + entities + PARA suggestion + facts + links, in one transaction."""
+        db = self._require_open()
+        now = self.clock()
+        spans = self._entities_in(text, now)
+        similarity, thresholds = self._similarity()
+        if isinstance(similarity, CosineSimilarity):
+            similarity.prime([text])
+        index = self._fact_indexer()
+        embedder = self._embedder()
+        with db.atomic() as conn:
+            result = capture_mod.capture(
+                conn,
+                text,
+                spans,
+                now=now,
+                device_id=self.device_id,
+                similarity=similarity,
+                thresholds=thresholds,
+                index=index,
+            )
+            if embedder is not None:
+                seq = conn.execute("SELECT seq FROM notes WHERE id = ?", (result.note.id,)).fetchone()[0]
+                write_vectors(conn, "notes", [(int(seq), result.note.body)], embedder)
+            touched = [m.entity_id for m in result.mentions if m.entity_id]
+            touched += [e for r in result.facts for e in r.fact.related_entities]
+            self._refresh_summaries(conn, touched)
+        return result
+
+    def _entities_in(self, text: str, now: datetime) -> list[Any]:
+        """NER when its model is available; otherwise the markup and date rules alone."""
+        try:
+            return list(self.models.ner.extract(text, today=now.date()))
+        except LifeOSError:
+            from engine.inference.ner import merge
+
+            return merge(text, now.date(), [])
+
+    def recall(self, query: str, *, as_of: datetime | None = None, limit: int = 10) -> list[RecallHit]:
+        """Hybrid search over the coachee's facts and notes; reading a fact counts as using it."""
+        if not query.strip():
+            raise UsageError("recall needs a question or some words")
+        if limit < 1:
+            raise UsageError("limit must be at least 1")
+        db = self._require_open()
+        embedder = self._embedder()
+        vector = embedder.embed(query, kind="query") if embedder is not None else None
+        now = self.clock()
+        with db.atomic() as conn:
+            hits = recall_mod.recall(
+                conn,
+                query,
+                now=now,
+                query_vector=vector,
+                embedder_id=embedder.embedder_id if embedder else None,
+                as_of=as_of,
+                limit=limit,
+            )
+            if as_of is None and hits:
+                # Only clear matches count as use; a long tail of weak neighbours must not be kept warm.
+                floor = TOUCH_SHARE * hits[0].score
+                facts_mod.touch(conn, [h.id for h in hits if h.kind == "fact" and h.score >= floor], now=now)
+        return hits
+
+    def refresh_memory_index(
+        self, *, batch: int = 256, progress: Callable[[int, int], None] | None = None
+    ) -> IndexReport:
+        """Embed notes and facts that have no vector yet (imports, a change of model)."""
+        embedder = self._embedder()
+        if embedder is None:
+            return IndexReport(0, 0, None)
+        db = self._require_open()
+        done = {"notes": 0, "facts": 0}
+        from engine.retrieval import vectors
+
+        for table, text_sql in (("notes", "title || '\n' || body"), ("facts", "content")):
+            with db.atomic() as conn:
+                if vectors.space(conn, table) not in (None, embedder.embedder_id):
+                    vectors.reset_space(conn, table, embedder.embedder_id)
+                total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            while True:
+                with db.atomic() as conn:
+                    rows = missing_rows(conn, table, text_sql, batch)
+                    if not rows:
+                        break
+                    done[table] += write_vectors(conn, table, rows, embedder)
+                if progress:
+                    progress(done["notes"] + done["facts"], total)
+        return IndexReport(done["notes"], done["facts"], embedder.embedder_id)
+
+    # -- tacit knowledge -------------------------------------------------------------------------
+
+    def tacit_knowledge(self) -> str:
+        """The coachee's patterns as Markdown, re-learned from their writing."""
+        db = self._require_open()
+        now = self.clock()
+        with db.atomic() as conn:
+            stamps = [r[0] for r in conn.execute("SELECT created_at FROM notes WHERE source != 'import'")]
+            tz = now.tzinfo
+            moments = [datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(tz) for s in stamps]
+            preferences = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT content FROM facts WHERE status = 'active' AND category = 'preference' ORDER BY seq"
+                )
+            ]
+            body = tacit_mod.render(tacit_mod.active_hours(moments), preferences, len(moments), now)
+            conn.execute(
+                "INSERT INTO documents (name, body, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                (TACIT_DOC, body, iso_utc(now)),
+            )
+        return body
+
+    def active_hours(self) -> list[tacit_mod.HourWindow]:
+        db = self._require_open()
+        row = db.query_one("SELECT body FROM documents WHERE name = ?", (TACIT_DOC,))
+        return tacit_mod.parse_windows(row[0] if row else self.tacit_knowledge())
