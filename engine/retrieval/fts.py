@@ -25,6 +25,31 @@ def query_words(text: str) -> list[str]:
     return [w for w in words if w][:MAX_QUERY_WORDS]
 
 
+# English function words, and the filler of chat ("just", "really"). Why: a question typed as a person
+# talks ("how do I stop my anger taking over when my kids won't listen") is mostly these, and an OR
+# query over them matches nearly every passage and ranks by noise; the content words carry the intent.
+STOP_WORDS: frozenset[str] = frozenset(
+    """a about above after again against all am an and any are aren't as at be because been before being
+    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
+    during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here
+    here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself
+    let's me more most mustn't my myself no nor not of off on once only or other ought our ours ourselves
+    out over own same shan't she she'd she'll she's should shouldn't so some such than that that's the
+    their theirs them themselves then there there's these they they'd they'll they're they've this those
+    through to too under until up very was wasn't we we'd we'll we're we've were weren't what what's when
+    when's where where's which while who who's whom why why's with won't would wouldn't you you'd you'll
+    you're you've your yours yourself yourselves just get got keep really still even also im ive dont
+    cant""".split()
+)
+
+
+def content_words(text: str) -> list[str]:
+    """Lower-cased query words without stop words or repeats; all words if only stop words remain."""
+    words = [w.lower() for w in query_words(text)]
+    kept = [w for w in words if w not in STOP_WORDS]
+    return list(dict.fromkeys(kept or words))
+
+
 def match_expression(words: list[str], *, any_word: bool = False, prefix_last: bool = False) -> str:
     quoted = ['"' + w.replace('"', '""') + '"' for w in words]
     if prefix_last and quoted:
@@ -73,6 +98,40 @@ def search(
         if ranked:
             return _with_snippets(conn, table, expression, ranked, snippet_column)
     return []
+
+
+def rank_any(
+    conn: Connection,
+    table: str,
+    words: list[str],
+    *,
+    limit: int = 100,
+    where: str = "",
+    params: tuple[object, ...] = (),
+    max_scored: int = MAX_SCORED,
+) -> list[tuple[int, float]]:
+    """(seq, BM25) for rows matching any of `words`, best first, without snippets.
+
+    For ranking pipelines rather than a search box: recall matters more than "every word present", so
+    there is no all-words phase, and snippets are left to whoever displays the winners. The same
+    newest-`max_scored` cap as `search` bounds the cost of very common words.
+    """
+    if not words:
+        return []
+    expression = match_expression(words, any_word=True)
+    extra = f"AND {where}" if where else ""
+    cutoff = conn.execute(
+        f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (expression, max_scored - 1),
+    ).fetchone()
+    floor = int(cutoff[0]) if cutoff else 0
+    rows = conn.execute(
+        f"SELECT f.rowid, -bm25({table}_fts) FROM {table}_fts AS f "
+        + (f"JOIN {table} AS t ON t.seq = f.rowid " if where else "")
+        + f"WHERE {table}_fts MATCH ? AND f.rowid >= ? {extra} ORDER BY bm25({table}_fts) LIMIT ?",
+        (expression, floor, *params, limit),
+    ).fetchall()
+    return [(int(seq), float(score)) for seq, score in rows]
 
 
 def _with_snippets(

@@ -14,6 +14,8 @@ import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from engine.errors import DataError, UsageError
 from engine.store.connection import Connection
 from engine.store.schema import EMBEDDING_DIM, VEC_TWINS
@@ -24,6 +26,8 @@ INT8_SCALE = 127.0
 
 def quantize_int8(vector: Vector) -> bytes:
     """float in [-1, 1] → int8 bytes (clipped), the format of `vec_int8`."""
+    if isinstance(vector, np.ndarray):  # the embedder's rows: vectorised, same rounding (half to even)
+        return np.clip(np.rint(vector * INT8_SCALE), -127, 127).astype(np.int8).tobytes()
     return struct.pack(f"{len(vector)}b", *(max(-127, min(127, round(x * INT8_SCALE))) for x in vector))
 
 
@@ -100,6 +104,32 @@ def nearest(conn: Connection, table: str, vector: Vector, embedder_id: str, k: i
         (quantize_int8(vector), k),
     ).fetchall()
     return [VectorHit(int(r[0]), l2_to_cosine_distance(float(r[1]))) for r in rows]
+
+
+def dequantize_int8(blob: bytes) -> np.ndarray:
+    """int8 bytes from a vec0 column → float32 vector on the embedder's scale (inverse of quantize)."""
+    return np.frombuffer(blob, dtype=np.int8).astype(np.float32) / INT8_SCALE
+
+
+def fetch(conn: Connection, table: str, rowids: Sequence[int], embedder_id: str) -> dict[int, np.ndarray]:
+    """Stored vectors by rowid (point lookups on the vec0 twin; absent rowids are left out).
+
+    Used to score a few hundred candidates exactly (their siblings, their other windows) without a
+    second KNN scan. Empty when the twin holds another embedder's space.
+    """
+    out: dict[int, np.ndarray] = {}
+    if space(conn, table) != embedder_id:
+        return out
+    twin = _twin(table)
+    for start in range(0, len(rowids), 500):
+        part = list(rowids[start : start + 500])
+        marks = ",".join("?" * len(part))
+        rows = conn.execute(
+            f"SELECT rowid, embedding FROM {twin} WHERE rowid IN ({marks})", part
+        ).fetchall()
+        for rowid, blob in rows:
+            out[int(rowid)] = dequantize_int8(blob)
+    return out
 
 
 def count(conn: Connection, table: str) -> int:
