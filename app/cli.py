@@ -7,55 +7,31 @@ set LIFEOS_DEBUG=1 to see a traceback instead.
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from app import passphrase
-from engine.api import Engine, LifeOSError, Note, UsageError, default_home
+from app.cli_common import (
+    EXIT_DATA,
+    EXIT_OK,
+    home_of,
+    local_time,
+    open_engine,
+    positive_int,
+    print_json,
+)
+from engine.api import Engine, LifeOSError, Note, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
-
-EXIT_OK, EXIT_USAGE, EXIT_LOCKED, EXIT_DATA = 0, 2, 3, 4
-
-
-def _print_json(value: Any) -> None:
-    def default(obj: Any) -> Any:
-        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-            return dataclasses.asdict(obj)
-        if isinstance(obj, Path):
-            return str(obj)
-        raise TypeError(f"cannot serialise {type(obj).__name__}")
-
-    print(json.dumps(value, default=default, ensure_ascii=False, indent=2))
-
-
-def _local_time(stamp: str) -> str:
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return stamp
-
-
-def _home(args: argparse.Namespace) -> Path:
-    return Path(args.home).expanduser() if args.home else default_home()
-
-
-def _open(args: argparse.Namespace) -> Engine:
-    return Engine.open(_home(args), passphrase.ask())
-
 
 # -- commands ----------------------------------------------------------------------------------
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    home = _home(args)
+    home = home_of(args)
     if Engine.exists(home):
         raise UsageError(f"a profile already exists in {home}; unlock it or choose another --home")
     secret = passphrase.ask_new(label="Choose a passphrase")
@@ -68,7 +44,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_passwd(args: argparse.Namespace) -> int:
     old = passphrase.ask("Current passphrase: ")
-    with Engine.open(_home(args), old) as engine:
+    with Engine.open(home_of(args), old) as engine:
         new = passphrase.ask_new(env=passphrase.ENV_NEW_PASSPHRASE)
         engine.change_passphrase(old, new)
     print("Passphrase changed. The old one no longer opens this profile.")
@@ -79,21 +55,21 @@ def cmd_note_add(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
     if text == "-":
         text = sys.stdin.read()
-    with _open(args) as engine:
+    with open_engine(args) as engine:
         note = engine.add_note(text, title=args.title, kind=args.kind)
     print(note.id)
     return EXIT_OK
 
 
 def _note_line(note: Note) -> str:
-    return f"{_local_time(note.created_at)}  {note.id}  [{note.kind}] {note.title}"
+    return f"{local_time(note.created_at)}  {note.id}  [{note.kind}] {note.title}"
 
 
 def cmd_note_list(args: argparse.Namespace) -> int:
-    with _open(args) as engine:
+    with open_engine(args) as engine:
         notes = engine.list_notes(kind=args.kind, limit=args.limit, day=args.day)
     if args.json:
-        _print_json(notes)
+        print_json(notes)
     elif not notes:
         print('No notes yet. Add one with: lifeos note add "…"')
     else:
@@ -103,22 +79,22 @@ def cmd_note_list(args: argparse.Namespace) -> int:
 
 
 def cmd_note_show(args: argparse.Namespace) -> int:
-    with _open(args) as engine:
+    with open_engine(args) as engine:
         note = engine.get_note(args.id)
     if args.json:
-        _print_json(note)
+        print_json(note)
     else:
-        print(f"# {note.title}\n{_local_time(note.created_at)} · {note.kind} · {note.day} · {note.id}\n")
+        print(f"# {note.title}\n{local_time(note.created_at)} · {note.kind} · {note.day} · {note.id}\n")
         print(note.body)
     return EXIT_OK
 
 
 def cmd_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
-    with _open(args) as engine:
+    with open_engine(args) as engine:
         hits = engine.search_notes(query, limit=args.limit)
     if args.json:
-        _print_json([{"score": h.score, "snippet": h.snippet, "note": h.note} for h in hits])
+        print_json([{"score": h.score, "snippet": h.snippet, "note": h.note} for h in hits])
     elif not hits:
         print(f"Nothing found for {query!r}.")
     else:
@@ -129,10 +105,10 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    with _open(args) as engine:
+    with open_engine(args) as engine:
         report = engine.doctor()
     if args.json:
-        _print_json(report)
+        print_json(report)
     else:
         db, kf = report["database"], report["keyfile"]
         mark = "ok" if report["ok"] else "PROBLEM"
@@ -155,16 +131,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 # -- parser ------------------------------------------------------------------------------------
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -194,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = note_sub.add_parser("list", help="list notes, newest first")
     p.add_argument("--kind", choices=["daily", "capture", "import", "chat"])
     p.add_argument("--day", metavar="YYYY-MM-DD", help="only this day")
-    p.add_argument("--limit", type=_positive_int, default=50)
+    p.add_argument("--limit", type=positive_int, default=50)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_note_list)
     p = note_sub.add_parser("show", help="show one note")
@@ -204,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="search your notes")
     p.add_argument("query", nargs="+")
-    p.add_argument("--limit", type=_positive_int, default=10)
+    p.add_argument("--limit", type=positive_int, default=10)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_search)
 
@@ -219,13 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plugin_registrars() -> list[Callable[[Any], None]]:
     """Command groups that live in their own modules (models, …), registered like built-ins."""
-    registrars: list[Callable[[Any], None]] = []
-    try:
-        from app import cli_models
-    except ImportError:
-        return registrars
-    registrars.append(cli_models.register)
-    return registrars
+    from app import cli_memory, cli_models
+
+    return [cli_memory.register, cli_models.register]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -49,8 +49,7 @@ def render(entity: Entity, facts: list[Fact], now: datetime) -> str:
         body += [f"## {CATEGORY_TITLES[category]}", ""]
         for fact in grouped[category][:MAX_FACTS_PER_CATEGORY]:
             when = fact.occurs_on or fact.timestamp[:10]
-            marker = "🔥 " if fact.tier(now) is Tier.HOT else ""
-            body.append(f"- {marker}{fact.content} ({when})")
+            body.append(f"- {fact.content} ({when})")
         body.append("")
     if cold:
         body.append(f"_{cold} older fact(s) are kept out of this summary; recall finds them._")

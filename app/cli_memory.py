@@ -1,0 +1,192 @@
+"""`lifeos capture`, `para`, `fact` and `recall`: the coachee's long-term memory from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from app.cli_common import EXIT_OK, iso_moment, local_time, open_engine, positive_int, print_json
+from engine.api import CaptureResult, EntityPage, FactResult, RecallHit
+
+PARA_TYPES = ["project", "area", "resource", "archive", "person"]
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "capture", help="quick capture: save a note, link #projects and @people, learn facts"
+    )
+    p.add_argument("text", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_capture)
+
+    para = subparsers.add_parser("para", help="projects, areas, resources, archives and people")
+    para_sub = para.add_subparsers(dest="para_command", metavar="ACTION", required=True)
+    p = para_sub.add_parser("list", help="list entities (archived ones with --type archive)")
+    p.add_argument("--type", choices=PARA_TYPES)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_para_list)
+    p = para_sub.add_parser("show", help="an entity: summary, active facts, superseded history")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_para_show)
+    p = para_sub.add_parser("add", help="create a project, area, resource or person")
+    p.add_argument("type", choices=["project", "area", "resource", "person"])
+    p.add_argument("name")
+    p.add_argument("--deadline", metavar="YYYY-MM-DD")
+    p.set_defaults(handler=cmd_para_add)
+    for action, help_text in (
+        ("archive", "archive an entity (it stays searchable)"),
+        ("restore", "bring an archived entity back"),
+        ("complete", "mark a project completed"),
+    ):
+        p = para_sub.add_parser(action, help=help_text)
+        p.add_argument("name")
+        p.set_defaults(handler=cmd_para_state, action=action)
+
+    fact = subparsers.add_parser("fact", help="add or change facts (changes keep history)")
+    fact_sub = fact.add_subparsers(dest="fact_command", metavar="ACTION", required=True)
+    p = fact_sub.add_parser("add", help="remember a fact about an entity ('-' for none)")
+    p.add_argument("entity")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_fact_add)
+    p = fact_sub.add_parser("supersede", help="replace a fact with a new version (the old one is kept)")
+    p.add_argument("id")
+    p.add_argument("text", nargs="+")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_fact_supersede)
+
+    p = subparsers.add_parser("recall", help="search your memory (facts and notes), optionally as of a date")
+    p.add_argument("query", nargs="+")
+    p.add_argument("--as-of", type=iso_moment, metavar="DATE", help="what you knew then (YYYY-MM-DD)")
+    p.add_argument("--limit", type=positive_int, default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_recall)
+
+
+def _fact_line(result: FactResult) -> str:
+    verbs = {
+        "added": "Remembered",
+        "duplicate": "Already known",
+        "superseded": "Updated",
+        "suggested": "Remembered (may replace an older fact: see `lifeos para show`)",
+    }
+    line = f"{verbs[result.outcome]}: {result.fact.content}  [{result.fact.id}]"
+    if result.outcome == "superseded" and result.related:
+        line += f"\n  replaces: {result.related.content}"
+    return line
+
+
+def cmd_capture(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        result: CaptureResult = engine.capture(" ".join(args.text))
+    if args.json:
+        print_json(result)
+        return EXIT_OK
+    print(f"Saved note {result.note.id}")
+    for m in result.mentions:
+        if m.entity_name:
+            print(f"  {m.type:<12} {m.entity_name}{' (new)' if m.created else ''}")
+        else:
+            print(f"  {m.type:<12} {m.text}" + (f" → {m.value}" if m.value and m.value != m.text else ""))
+    where = result.placement
+    print(
+        f"Suggested place: {where.place}" + (f" / {where.name}" if where.name else "") + f" — {where.reason}"
+    )
+    for r in result.facts:
+        print(_fact_line(r))
+    return EXIT_OK
+
+
+def cmd_para_list(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        entities = engine.list_entities(args.type)
+    if args.json:
+        print_json(entities)
+    elif not entities:
+        print("Nothing here yet. Capture a note with #project or @person, or: lifeos para add project NAME")
+    else:
+        for e in entities:
+            extra = f"  deadline {e.deadline}" if e.deadline else ""
+            print(f"{e.type:<9} {e.name}  [{e.status}]{extra}")
+    return EXIT_OK
+
+
+def cmd_para_show(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        page: EntityPage = engine.entity_page(args.name)
+    if args.json:
+        print_json(
+            {
+                "entity": page.entity,
+                "summary_md": page.summary_md,
+                "active": [{"tier": tier, "fact": fact} for fact, tier in page.active],
+                "history": page.history,
+                "neighbours": page.neighbours,
+            }
+        )
+        return EXIT_OK
+    print(page.summary_md.rstrip())
+    print("\n## All active facts\n")
+    for fact, tier in page.active:
+        print(f"- [{tier}] {fact.content}  ({local_time(fact.timestamp)}, {fact.id})")
+    if page.history:
+        print("\n## Superseded (kept)\n")
+        for fact in page.history:
+            print(f"- {fact.content}  ({local_time(fact.timestamp)}; replaced by {fact.superseded_by})")
+    if page.neighbours:
+        print("\nLinked: " + ", ".join(f"{n.name} ({n.type})" for n in page.neighbours))
+    return EXIT_OK
+
+
+def cmd_para_add(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        entity = engine.create_entity(args.type, args.name, deadline=args.deadline)
+    print(f"Created {entity.type} {entity.name} [{entity.id}]")
+    return EXIT_OK
+
+
+def cmd_para_state(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        change = {
+            "archive": engine.archive_entity,
+            "restore": engine.restore_entity,
+            "complete": engine.complete_project,
+        }[args.action]
+        entity = change(args.name)
+    print(f"{entity.name}: {entity.status}")
+    return EXIT_OK
+
+
+def cmd_fact_add(args: argparse.Namespace) -> int:
+    entity = None if args.entity == "-" else args.entity
+    with open_engine(args) as engine:
+        result = engine.add_fact(" ".join(args.text), entity)
+    print_json(result) if args.json else print(_fact_line(result))
+    return EXIT_OK
+
+
+def cmd_fact_supersede(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        result = engine.supersede_fact(args.id, " ".join(args.text))
+    print_json(result) if args.json else print(_fact_line(result))
+    return EXIT_OK
+
+
+def _hit_line(hit: RecallHit) -> str:
+    via = ", ".join(f"{k}#{v}" for k, v in hit.found_by.items())
+    return f"[{hit.kind} · {hit.tier}] {hit.text}\n    {local_time(hit.timestamp)} · score {hit.score:.4f} · via {via}"
+
+
+def cmd_recall(args: argparse.Namespace) -> int:
+    query = " ".join(args.query)
+    with open_engine(args) as engine:
+        hits = engine.recall(query, as_of=args.as_of, limit=args.limit)
+    if args.json:
+        print_json(hits)
+    elif not hits:
+        print(f"Nothing in your memory matches {query!r}.")
+    else:
+        for hit in hits:
+            print(_hit_line(hit))
+    return EXIT_OK
