@@ -25,7 +25,9 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("ner", help="show the people, places, dates, projects… found in a text")
     p.add_argument("text", nargs="+")
-    p.add_argument("--today", type=_iso_day, metavar="YYYY-MM-DD", help="resolve relative dates from this day")
+    p.add_argument(
+        "--today", type=_iso_day, metavar="YYYY-MM-DD", help="resolve relative dates from this day"
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_ner)
 

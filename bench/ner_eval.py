@@ -31,7 +31,12 @@ from engine.inference import Models  # noqa: E402
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 TEST_FILE = SHARED_DATA / "wnut17" / "emerging.test.annotated"
-WNUT_TO_OURS = {"person": "person", "location": "place", "corporation": "organization", "group": "organization"}
+WNUT_TO_OURS = {
+    "person": "person",
+    "location": "place",
+    "corporation": "organization",
+    "group": "organization",
+}
 EVALUATED = ("person", "organization", "place")
 
 

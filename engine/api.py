@@ -27,13 +27,17 @@ from engine.errors import (
     WrongPassphrase,
 )
 from engine.memory import notes as notes_mod
-from engine.memory.api import EntityPage, IndexReport, MemoryApi
+from engine.memory.api import ArchiveProposal, EntityPage, IndexReport, MemoryApi, NewFact, SynthesisReport
 from engine.memory.capture import CaptureResult
 from engine.memory.entities import Entity
 from engine.memory.facts import Fact
 from engine.memory.notes import Note, SearchHit
 from engine.memory.recall import RecallHit
 from engine.memory.remember import FactResult, Suggestion
+from engine.retrieval import knowledge as knowledge_mod
+from engine.retrieval import pipeline as pipeline_mod
+from engine.retrieval.eval import EvalReport, EvalSet
+from engine.retrieval.knowledge import KnowledgeDoc, KnowledgeHit, KnowledgeResults
 from engine.store import doctor as doctor_mod
 from engine.store import profile as profile_mod
 from engine.store.database import Database
@@ -42,18 +46,26 @@ from engine.store.profile import ProfilePaths, default_home
 from engine.store.schema import FTS_TWINS
 
 if TYPE_CHECKING:
+    from engine.inference.base import Embedder
     from engine.inference.models import Models
 
 __all__ = [
+    "ArchiveProposal",
     "CaptureResult",
     "DataError",
     "Engine",
     "Entity",
     "EntityPage",
+    "EvalReport",
+    "EvalSet",
     "Fact",
     "FactResult",
     "IndexReport",
+    "KnowledgeDoc",
+    "KnowledgeHit",
+    "KnowledgeResults",
     "LifeOSError",
+    "NewFact",
     "NewNote",
     "NotFound",
     "Note",
@@ -63,6 +75,7 @@ __all__ = [
     "RecallHit",
     "SearchHit",
     "Suggestion",
+    "SynthesisReport",
     "UsageError",
     "WeakPassphrase",
     "WrongPassphrase",
@@ -248,6 +261,82 @@ class Engine(MemoryApi):
                 conn.execute(f"INSERT INTO {table}_fts ({table}_fts) VALUES ('optimize')")
         with db.lock:
             db.conn.execute("PRAGMA optimize")
+
+    # -- retrieval -----------------------------------------------------------------------------
+    # A coach's knowledge (shared, read-only passages in `chunks`); the logic is in engine/retrieval/.
+
+    def add_knowledge(
+        self,
+        coach_id: str,
+        docs: Iterable[knowledge_mod.KnowledgeDoc],
+        progress: knowledge_mod.Progress | None = None,
+        *,
+        prebuilt: knowledge_mod.Prebuilt | None = None,
+    ) -> knowledge_mod.KnowledgeIndexReport:
+        """Store passages of a coach's knowledge and embed them (with the embedder, when available).
+
+        `progress(done, total)` is called as vectors are made; embedding runs outside the database
+        lock, in batches that each commit, so the profile stays usable while a book is indexed.
+        `prebuilt` vectors (a coach pack's index, made by the same embedder) skip the model.
+        """
+        embedder = None if prebuilt else self._knowledge_embedder()
+        return knowledge_mod.index(
+            self._require_open(),
+            coach_id,
+            list(docs),
+            embedder,
+            count_tokens=knowledge_mod.token_counter(embedder),
+            progress=progress,
+            prebuilt=prebuilt,
+        )
+
+    def export_knowledge_vectors(self, coach_id: str) -> knowledge_mod.Prebuilt | None:
+        """A coach's stored vectors by passage ref (for a coach pack's prebuilt index)."""
+        db = self._require_open()
+        with db.lock:
+            return knowledge_mod.export_vectors(db.conn, coach_id)
+
+    def search_knowledge(
+        self,
+        coach_id: str,
+        query: str,
+        *,
+        method: pipeline_mod.Method = "full",
+        limit: int = 10,
+        rerank: bool | None = None,
+    ) -> knowledge_mod.KnowledgeResults:
+        """Hybrid search of one coach's knowledge (`engine.retrieval.pipeline`). Without an embedder
+        it is BM25 alone, and `dense_available` in the result says so."""
+        db = self._require_open()
+        embedder = self._knowledge_embedder() if method != "bm25" else None
+        settings = pipeline_mod.Settings() if rerank is None else pipeline_mod.Settings(rerank=rerank)
+        reranker = self.models.reranker if settings.rerank and embedder is not None else None
+        with db.lock:
+            outcome = pipeline_mod.search(
+                db.conn,
+                coach_id,
+                query,
+                method=method,
+                limit=limit,
+                embedder=embedder,
+                reranker=reranker,
+                settings=settings,
+            )
+            hits = knowledge_mod.describe(db.conn, outcome.hits)
+        return knowledge_mod.KnowledgeResults(
+            hits, outcome.method, outcome.dense_available, outcome.timings_ms
+        )
+
+    def _knowledge_embedder(self) -> Embedder | None:
+        """The embedder for knowledge, or None when embeddings are off or no model is installed."""
+        if not self.use_embedder:
+            return None
+        try:
+            embedder = self.models.embedder
+            embedder.load()
+        except LifeOSError:
+            return None
+        return embedder
 
     # -- health --------------------------------------------------------------------------------
 

@@ -108,7 +108,14 @@ def test_least_recently_used_model_is_unloaded_when_the_next_would_not_fit():
     a.embed("x")  # b is now least recently used
     assert a.is_loaded and b.is_loaded
     models.transcribe("memo.wav")
-    assert plugin.log == ["load fake-a", "load fake-b", "unload fake-b", "unload fake-a", "load asr", "unload asr"]
+    assert plugin.log == [
+        "load fake-a",
+        "load fake-b",
+        "unload fake-b",
+        "unload fake-a",
+        "load asr",
+        "unload asr",
+    ]
     assert models.budget.evictions == ["embedder:fake-b", "embedder:fake-a"]
     assert not models.asr.is_loaded  # transient: gone right after the memo
     status = models.budget_status()
@@ -162,7 +169,9 @@ def test_manifest_problems_are_reported_not_fatal(tmp_path):
         json.dumps({"name": "llama", "role": "reasoner", "backend": "gguf", "model": "m.gguf"})
     )
     (tmp_path / "odd").mkdir()
-    (tmp_path / "odd" / "manifest.json").write_text(json.dumps({"name": "x", "role": "wizard", "backend": "y"}))
+    (tmp_path / "odd" / "manifest.json").write_text(
+        json.dumps({"name": "x", "role": "wizard", "backend": "y"})
+    )
     models = Models(extra_dirs=[tmp_path, tmp_path / "does-not-exist"])
     problems = "\n".join(models.problems)
     assert "broken/manifest.json" in problems

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import run_cli
 
 pytestmark = pytest.mark.slow
@@ -36,7 +35,9 @@ def test_ner_prints_types_and_resolved_dates(tmp_path):
     assert result.returncode == 0, result.stderr
     found = {(e["text"], e["type"]) for e in json.loads(result.stdout)}
     assert {("Sarah", "person"), ("Acme", "organization"), ("next Tuesday", "date")} <= found
-    plain = run_cli("--home", str(tmp_path), "ner", "Lunch tomorrow", "--today", "2026-02-26", passphrase=None)
+    plain = run_cli(
+        "--home", str(tmp_path), "ner", "Lunch tomorrow", "--today", "2026-02-26", passphrase=None
+    )
     assert "date         tomorrow  → 2026-02-27  (dates)" in plain.stdout
 
 

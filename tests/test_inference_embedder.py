@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.inference import ModelCorrupt, ModelUnavailable, Models, quantize_int8
-from engine.inference import packages
+from engine.inference import ModelCorrupt, Models, ModelUnavailable, packages, quantize_int8
 from engine.inference.embedder import OnnxSentenceEmbedder
 from engine.inference.tokens import sub_batches
 
@@ -28,8 +27,10 @@ def models():
 def test_importing_the_engine_loads_no_model_runtime():
     import subprocess
 
-    code = "import sys, engine.inference; m = engine.inference.Models(); m.status(); " \
-           "print('onnxruntime' in sys.modules, 'spacy' in sys.modules, 'ctranslate2' in sys.modules)"
+    code = (
+        "import sys, engine.inference; m = engine.inference.Models(); m.status(); "
+        "print('onnxruntime' in sys.modules, 'spacy' in sys.modules, 'ctranslate2' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
 
@@ -105,7 +106,12 @@ def test_embedder_id_names_the_model_and_its_bytes(models, tmp_path):
     changed = OnnxSentenceEmbedder("minilm-l6-v2-int8", "copy", copy, embedder.tokenizer_file, dimension=384)
     assert changed.embedder_id != embedder.embedder_id
     prefixed = OnnxSentenceEmbedder(
-        "minilm-l6-v2-int8", "pkg", embedder.model_file, embedder.tokenizer_file, dimension=384, query_prefix="q: "
+        "minilm-l6-v2-int8",
+        "pkg",
+        embedder.model_file,
+        embedder.tokenizer_file,
+        dimension=384,
+        query_prefix="q: ",
     )
     assert prefixed.embedder_id != embedder.embedder_id
 
@@ -114,7 +120,9 @@ def test_corrupt_model_file_gives_a_clear_error(tmp_path):
     bad = tmp_path / "model.onnx"
     bad.write_bytes(b"this is not an onnx model" * 100)
     embedder = OnnxSentenceEmbedder("broken", "test", bad, packages.minilm_tokenizer().path, dimension=384)
-    with pytest.raises(ModelCorrupt, match=r"cannot load the embedder 'broken' model .*damaged or not an ONNX"):
+    with pytest.raises(
+        ModelCorrupt, match=r"cannot load the embedder 'broken' model .*damaged or not an ONNX"
+    ):
         embedder.embed("hello")
     truncated = tmp_path / "truncated.onnx"
     truncated.write_bytes(packages.minilm_onnx().path.read_bytes()[:1_000_000])
@@ -127,7 +135,7 @@ def test_missing_model_file_names_the_path(tmp_path):
     embedder = OnnxSentenceEmbedder(
         "gone", "test", tmp_path / "nope.onnx", packages.minilm_tokenizer().path, dimension=384
     )
-    with pytest.raises(ModelUnavailable, match="nope.onnx"):
+    with pytest.raises(ModelUnavailable, match=r"nope\.onnx"):
         embedder.embed("hello")
 
 

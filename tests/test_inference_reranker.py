@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.inference import ModelCorrupt, Models
-from engine.inference import packages
+from engine.inference import ModelCorrupt, Models, packages
 from engine.inference.onnx_graph import _encode_node, _len_field, _varint_field
 from engine.inference.reranker import OnnxCrossEncoder
 
@@ -148,7 +147,9 @@ def test_cross_encoder_loads_and_scores_pairs(cross_encoder_dir):
         "marathon training", ["I baked bread", "my marathon training plan", "marathon marathon marathon"]
     )
     assert scores.tolist() == [0.0, 2.0, 3.0]  # the query's own tokens (segment 0) do not count
-    assert [r.index for r in encoder.rerank("marathon", ["bread", "marathon day", "a marathon training"])] == [2, 1, 0]
+    assert [
+        r.index for r in encoder.rerank("marathon", ["bread", "marathon day", "a marathon training"])
+    ] == [2, 1, 0]
     assert encoder.is_loaded
 
 

@@ -49,7 +49,9 @@ def register_models(register: Callable[..., None], context: PluginContext) -> No
             try:
                 model = build(manifest, context)
                 if model.role is not manifest.role:
-                    raise ValueError(f"a {backend} model serves the {model.role.value} role, not {manifest.role.value}")
+                    raise ValueError(
+                        f"a {backend} model serves the {model.role.value} role, not {manifest.role.value}"
+                    )
                 register(model, default=manifest.default)
             except (ValueError, TypeError) as exc:  # one bad manifest must not hide the other models
                 context.problems.append(f"{manifest.folder / 'manifest.json'}: {exc}")

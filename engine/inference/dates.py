@@ -44,7 +44,10 @@ _YEAR2 = r"(?:,?\s+(?P<year2>\d{4}))?"
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("iso", re.compile(r"\b(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})\b")),
-    ("relative_day", re.compile(r"\b(?P<word>the day after tomorrow|today|tonight|tomorrow|yesterday)\b", re.I)),
+    (
+        "relative_day",
+        re.compile(r"\b(?P<word>the day after tomorrow|today|tonight|tomorrow|yesterday)\b", re.I),
+    ),
     ("in_n", re.compile(rf"\bin (?P<n>{_NUMBER}) (?P<unit>days?|weeks?|months?)\b", re.I)),
     ("next_period", re.compile(r"\bnext (?P<unit>week|month|year)\b", re.I)),
     (
@@ -121,7 +124,9 @@ def _resolve(kind: str, m: re.Match[str], today: date) -> date | None:
         year = m["year"] or m["year2"]
         if year:
             return _safe_date(int(year), month, day)
-        candidates = [d for y in (today.year - 1, today.year, today.year + 1) if (d := _safe_date(y, month, day))]
+        candidates = [
+            d for y in (today.year - 1, today.year, today.year + 1) if (d := _safe_date(y, month, day))
+        ]
         return min(candidates, key=lambda d: abs((d - today).days)) if candidates else None
     if kind == "weekday":
         name = m["weekday"].capitalize()

@@ -76,7 +76,9 @@ class OnnxSentenceEmbedder(Embedder):
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         arena_bytes: int | None = None,
     ) -> None:
-        super().__init__(name, source, model_file, estimated_bytes=int(model_file_size(model_file) * 1.6) + 8 * MB)
+        super().__init__(
+            name, source, model_file, estimated_bytes=int(model_file_size(model_file) * 1.6) + 8 * MB
+        )
         self.model_file = model_file
         self.tokenizer_file = tokenizer_file
         self.dimension = dimension
@@ -145,7 +147,9 @@ class OnnxSentenceEmbedder(Embedder):
 
         def reduce(encoding: Encoding, hidden: np.ndarray) -> np.ndarray:
             if hidden.ndim != 2:
-                raise ModelCorrupt(f"the embedder {self.name!r} outputs pooled vectors only, not token vectors")
+                raise ModelCorrupt(
+                    f"the embedder {self.name!r} outputs pooled vectors only, not token vectors"
+                )
             keep = np.array(encoding.special_tokens_mask, dtype=bool) == 0
             vectors = hidden[keep] if keep.any() else hidden
             return _unit(vectors)
@@ -154,7 +158,9 @@ class OnnxSentenceEmbedder(Embedder):
             return self._forward(self._encode(list(texts)), reduce)
 
     def _embed_now(self, requests: list[tuple[str, str]]) -> list[np.ndarray]:
-        texts = [(self.query_prefix if kind == "query" else self.document_prefix) + text for kind, text in requests]
+        texts = [
+            (self.query_prefix if kind == "query" else self.document_prefix) + text for kind, text in requests
+        ]
 
         def reduce(encoding: Encoding, hidden: np.ndarray) -> np.ndarray:
             if hidden.ndim == 1:  # the export already pools

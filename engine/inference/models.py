@@ -90,7 +90,9 @@ class Models:
     def _get(self, role: Role, kind: type[Any]) -> Any:
         model = self.registry.get(role)
         if not isinstance(model, kind):
-            raise TypeError(f"{role.value} model {model.name!r} is a {type(model).__name__}, not an {kind.__name__}")
+            raise TypeError(
+                f"{role.value} model {model.name!r} is a {type(model).__name__}, not an {kind.__name__}"
+            )
         return model
 
     # -- reporting ------------------------------------------------------------------------------

@@ -53,7 +53,9 @@ def merge(text: str, today: date, model_entities: Iterable[Entity]) -> list[Enti
     for mention in find_dates(text, today):
         if free(mention.start, mention.end):
             entities.append(
-                Entity(mention.text, "date", mention.start, mention.end, "dates", value=mention.value.isoformat())
+                Entity(
+                    mention.text, "date", mention.start, mention.end, "dates", value=mention.value.isoformat()
+                )
             )
             taken.append((mention.start, mention.end))
     for entity in model_entities:
@@ -62,7 +64,15 @@ def merge(text: str, today: date, model_entities: Iterable[Entity]) -> list[Enti
         if entity.type == "date" and entity.value is None:
             resolved = resolve_date(entity.text, today)
             if resolved is not None:
-                entity = Entity(entity.text, "date", entity.start, entity.end, entity.source, resolved.isoformat(), entity.score)
+                entity = Entity(
+                    entity.text,
+                    "date",
+                    entity.start,
+                    entity.end,
+                    entity.source,
+                    resolved.isoformat(),
+                    entity.score,
+                )
         entities.append(entity)
         taken.append((entity.start, entity.end))
     return sorted(entities, key=lambda e: (e.start, e.end))
@@ -203,7 +213,14 @@ class GlinerNER(EntityExtractor):
         results = []
         for text, found in zip(texts, raw, strict=True):
             model_entities = [
-                Entity(f["text"], back[f["label"]], int(f["start"]), int(f["end"]), "gliner", score=float(f["score"]))  # type: ignore[arg-type]
+                Entity(
+                    f["text"],
+                    back[f["label"]],
+                    int(f["start"]),
+                    int(f["end"]),
+                    "gliner",
+                    score=float(f["score"]),
+                )  # type: ignore[arg-type]
                 for f in found
                 if f.get("label") in back and float(f.get("score", 0.0)) >= self.threshold
             ]

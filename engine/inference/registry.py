@@ -61,7 +61,9 @@ def read_manifest(path: Path) -> Manifest:
         roles = ", ".join(r.value for r in Role)
         raise ManifestError(f"{path}: unknown role {data['role']!r} (one of {roles})") from None
     settings = {k: v for k, v in data.items() if k not in ("name", "role", "backend", "default")}
-    return Manifest(path.parent, data["name"], role, data["backend"], bool(data.get("default", False)), settings)
+    return Manifest(
+        path.parent, data["name"], role, data["backend"], bool(data.get("default", False)), settings
+    )
 
 
 @dataclass

@@ -87,7 +87,9 @@ class OnnxCrossEncoder(Reranker):
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         arena_bytes: int | None = None,
     ) -> None:
-        super().__init__(name, source, model_file, estimated_bytes=int(model_file_size(model_file) * 1.6) + 8 * MB)
+        super().__init__(
+            name, source, model_file, estimated_bytes=int(model_file_size(model_file) * 1.6) + 8 * MB
+        )
         self.model_file = model_file
         self.tokenizer_file = tokenizer_file
         self.max_tokens = max_tokens

@@ -6,6 +6,8 @@ methods beside its code. Methods here only open transactions and call the memory
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +24,8 @@ from engine.memory import remember as remember_mod
 from engine.memory import summary as summary_mod
 from engine.memory import tacit as tacit_mod
 from engine.memory.capture import CaptureResult
-from engine.memory.contradiction import LEXICAL, SEMANTIC, Thresholds
+from engine.memory.contradiction import LEXICAL, SEMANTIC, Thresholds, infer_category
+from engine.memory.decay import tier
 from engine.memory.entities import Entity
 from engine.memory.facts import Fact
 from engine.memory.recall import RecallHit
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from engine.store.profile import ProfilePaths
 
 TACIT_DOC = "tacit_knowledge"
+IDLE_PROJECT_DAYS = 60
 TOUCH_SHARE = 0.6  # a recalled fact counts as used when it scores at least this share of the best hit
 
 
@@ -54,10 +58,47 @@ class EntityPage:
 
 
 @dataclass(frozen=True)
+class NewFact:
+    """A fact to import in bulk (`Engine.import_facts`)."""
+
+    content: str
+    entity: str | None = None
+    category: str | None = None
+    source: str = "import"
+
+
+@dataclass(frozen=True)
+class ArchiveProposal:
+    entity: Entity
+    reason: str
+
+
+@dataclass(frozen=True)
+class SynthesisReport:
+    """What the weekly synthesis did: tiers counted, summaries rewritten, archives proposed."""
+
+    tiers: dict[str, int]
+    summaries: int
+    proposals: list[ArchiveProposal]
+    seconds: float
+
+
+@dataclass(frozen=True)
 class IndexReport:
     notes: int
     facts: int
     embedder_id: str | None
+
+
+def _last_activity(conn: Connection, entity: Entity) -> datetime:
+    """The latest of: the entity's own update, a fact about it, a note that mentions it."""
+    row = conn.execute(
+        "SELECT max(m) FROM (SELECT ? AS m UNION ALL "
+        "SELECT max(f.timestamp) FROM facts f JOIN fact_entities fe ON fe.fact_id = f.id WHERE fe.entity_id = ? "
+        "UNION ALL SELECT max(created_at) FROM edges WHERE dst_id = ? AND kind = 'mentions')",
+        (entity.updated_at, entity.id, entity.id),
+    ).fetchone()
+    return datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
 
 
 class MemoryApi:
@@ -277,6 +318,72 @@ class MemoryApi:
         db = self._require_open()
         rows = db.query("SELECT purged_at, table_name, row_id, reason FROM purge_log ORDER BY seq")
         return [{"purged_at": r[0], "table": r[1], "id": r[2], "reason": r[3]} for r in rows]
+
+    def import_facts(self, items: list[NewFact]) -> int:
+        """Add many facts in one transaction (imports): exact repeats are skipped, vectors come later
+        from `refresh_memory_index`, and the semantic checks of `add_fact` are not run."""
+        db = self._require_open()
+        stamp = self._stamp()
+        added = 0
+        with db.atomic() as conn:
+            names: dict[str, str] = {}
+            seen = {
+                (r[0], r[1])
+                for r in conn.execute(
+                    "SELECT lower(content), related_entities FROM facts WHERE status = 'active'"
+                )
+            }
+            for item in items:
+                entity_ids: list[str] = []
+                if item.entity:
+                    if item.entity not in names:
+                        names[item.entity] = entities_mod.resolve(conn, item.entity).id
+                    entity_ids = [names[item.entity]]
+                key = (" ".join(item.content.split()).lower(), json.dumps(entity_ids))
+                if key in seen:
+                    continue
+                seen.add(key)
+                facts_mod.insert(
+                    conn,
+                    item.content,
+                    category=item.category or infer_category(item.content),
+                    entity_ids=entity_ids,
+                    source=item.source,
+                    **stamp,
+                )
+                added += 1
+            self._refresh_summaries(conn, list(names.values()))
+        return added
+
+    # -- weekly synthesis ------------------------------------------------------------------------
+
+    def weekly_synthesis(self) -> SynthesisReport:
+        """Decay pass, every `summary.md` rewritten, completed or long-idle projects proposed for
+        Archives (proposed, not moved: the coachee decides). Role A of the heartbeat."""
+        started = time.perf_counter()
+        db = self._require_open()
+        now = self.clock()
+        tiers = {"hot": 0, "warm": 0, "cold": 0}
+        proposals: list[ArchiveProposal] = []
+        with db.atomic() as conn:
+            for row in conn.execute(
+                "SELECT timestamp, last_accessed, access_count, evergreen FROM facts WHERE status = 'active'"
+            ):
+                last = datetime.fromisoformat((row[1] or row[0]).replace("Z", "+00:00"))
+                tiers[str(tier(last, int(row[2]), now, evergreen=bool(row[3])))] += 1
+            entities = entities_mod.list_entities(conn)
+            self._refresh_summaries(conn, [e.id for e in entities])
+            for entity in entities:
+                if entity.type != "project":
+                    continue
+                if entity.status == "completed":
+                    proposals.append(ArchiveProposal(entity, "completed"))
+                    continue
+                last_activity = _last_activity(conn, entity)
+                idle = (now - last_activity).days
+                if idle > IDLE_PROJECT_DAYS:
+                    proposals.append(ArchiveProposal(entity, f"no activity for {idle} days"))
+        return SynthesisReport(tiers, len(entities), proposals, time.perf_counter() - started)
 
     # -- capture and recall ----------------------------------------------------------------------
 
