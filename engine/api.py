@@ -311,6 +311,8 @@ class Engine(MemoryApi):
         embedder = self._knowledge_embedder() if method != "bm25" else None
         settings = pipeline_mod.Settings() if rerank is None else pipeline_mod.Settings(rerank=rerank)
         reranker = self.models.reranker if settings.rerank and embedder is not None else None
+        if embedder is not None:  # embed before taking the lock (cached for the pipeline's step 2)
+            pipeline_mod.query_vector(embedder, query)
         with db.lock:
             outcome = pipeline_mod.search(
                 db.conn,

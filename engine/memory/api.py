@@ -30,7 +30,6 @@ from engine.memory.entities import Entity
 from engine.memory.facts import Fact
 from engine.memory.recall import RecallHit
 from engine.memory.remember import FactResult, Suggestion
-from engine.memory.semantic import CosineSimilarity, missing_rows, write_vectors
 from engine.memory.similarity import Similarity, lexical_similarity
 from engine.store.connection import Connection
 
@@ -126,12 +125,17 @@ class MemoryApi:
         embedder = self._embedder()
         if embedder is None:
             return lexical_similarity, LEXICAL
+        from engine.memory.semantic import CosineSimilarity  # numpy: imported once a model is in use
+
         return CosineSimilarity(embedder), SEMANTIC
 
-    def _fact_indexer(self) -> Callable[[Connection, list[Fact]], None] | None:
+    def _fact_indexer(
+        self, similarity: Similarity | None = None
+    ) -> Callable[[Connection, list[Fact]], None] | None:
         embedder = self._embedder()
         if embedder is None:
             return None
+        embed = getattr(similarity, "vectors", None)
 
         def index(conn: Connection, new: list[Fact]) -> None:
             seqs = dict(
@@ -139,7 +143,9 @@ class MemoryApi:
                     f"SELECT id, seq FROM facts WHERE id IN ({','.join('?' * len(new))})", [f.id for f in new]
                 ).fetchall()
             )
-            write_vectors(conn, "facts", [(seqs[f.id], f.content) for f in new], embedder)
+            from engine.memory.semantic import write_vectors
+
+            write_vectors(conn, "facts", [(seqs[f.id], f.content) for f in new], embedder, embed)
 
         return index
 
@@ -253,7 +259,7 @@ class MemoryApi:
         """Remember a fact about `entity` (name or id); duplicates bump, changes supersede."""
         db = self._require_open()
         similarity, thresholds = self._similarity()
-        index = self._fact_indexer()
+        index = self._fact_indexer(similarity)
         with db.atomic() as conn:
             entity_ids = [entities_mod.resolve(conn, entity).id] if entity else []
             result = remember_mod.remember(
@@ -393,9 +399,7 @@ class MemoryApi:
         now = self.clock()
         spans = self._entities_in(text, now)
         similarity, thresholds = self._similarity()
-        if isinstance(similarity, CosineSimilarity):
-            similarity.prime([text])
-        index = self._fact_indexer()
+        index = self._fact_indexer(similarity)
         embedder = self._embedder()
         with db.atomic() as conn:
             result = capture_mod.capture(
@@ -410,7 +414,15 @@ class MemoryApi:
             )
             if embedder is not None:
                 seq = conn.execute("SELECT seq FROM notes WHERE id = ?", (result.note.id,)).fetchone()[0]
-                write_vectors(conn, "notes", [(int(seq), result.note.body)], embedder)
+                from engine.memory.semantic import write_vectors
+
+                write_vectors(
+                    conn,
+                    "notes",
+                    [(int(seq), result.note.body)],
+                    embedder,
+                    getattr(similarity, "vectors", None),
+                )
             touched = [m.entity_id for m in result.mentions if m.entity_id]
             touched += [e for r in result.facts for e in r.fact.related_entities]
             self._refresh_summaries(conn, touched)
@@ -460,6 +472,7 @@ class MemoryApi:
             return IndexReport(0, 0, None)
         db = self._require_open()
         done = {"notes": 0, "facts": 0}
+        from engine.memory.semantic import missing_rows, write_vectors
         from engine.retrieval import vectors
 
         for table, text_sql in (("notes", "title || '\n' || body"), ("facts", "content")):

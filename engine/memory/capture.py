@@ -12,9 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from engine.inference.base import Entity as Span
 from engine.memory import entities as entities_mod
 from engine.memory import graph
 from engine.memory.contradiction import Thresholds
@@ -23,6 +22,9 @@ from engine.memory.notes import Note, insert_note
 from engine.memory.remember import FactResult, Indexer, remember
 from engine.memory.similarity import Similarity
 from engine.store.connection import Connection
+
+if TYPE_CHECKING:
+    from engine.inference.base import Entity as Span
 
 Place = Literal["projects", "areas", "resources", "archives", "people", "inbox"]
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from engine.clock import iso_utc, new_id
 from engine.store.connection import Connection
@@ -57,6 +58,8 @@ def link(
 
 def entity_graph(conn: Connection) -> nx.Graph:
     """Entities as nodes (with type, name, status), entity–entity edges as links."""
+    import networkx as nx  # imported on use: it costs a noticeable part of start-up
+
     graph = nx.Graph()
     for id_, type_, name, status in conn.execute("SELECT id, type, name, status FROM entities"):
         graph.add_node(id_, type=type_, name=name, status=status)
@@ -77,6 +80,8 @@ def neighbours(conn: Connection, entity_id: str) -> list[str]:
 
 
 def path(conn: Connection, src_id: str, dst_id: str) -> list[str]:
+    import networkx as nx
+
     graph = entity_graph(conn)
     try:
         return list(nx.shortest_path(graph, src_id, dst_id))
@@ -86,6 +91,8 @@ def path(conn: Connection, src_id: str, dst_id: str) -> list[str]:
 
 def view_data(conn: Connection, *, include_archived: bool = True) -> dict[str, Any]:
     """Nodes and links for the graph view, with a layout computed here so the UI only draws."""
+    import networkx as nx
+
     graph = entity_graph(conn)
     if not include_archived:
         graph.remove_nodes_from([n for n, d in graph.nodes(data=True) if d["status"] == "archived"])

@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Literal
 
 from engine.clock import iso_utc
 from engine.memory import entities as entities_mod
@@ -29,6 +27,9 @@ from engine.memory.similarity import normalise
 from engine.retrieval import fts, vectors
 from engine.retrieval.fusion import rrf
 from engine.store.connection import Connection
+
+if TYPE_CHECKING:
+    import numpy as np
 
 Kind = Literal["fact", "note"]
 CANDIDATES = 50

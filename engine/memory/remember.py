@@ -61,6 +61,9 @@ def remember(
 ) -> FactResult:
     category = category or infer_category(content)
     candidates = facts_mod.active_for(conn, entity_ids=entity_ids, category=category)
+    load_stored = getattr(similarity, "load_stored", None)  # embedding similarity reuses stored vectors
+    if load_stored is not None:
+        load_stored(conn, [f.id for f in candidates])
     decision: Decision = decide(
         content,
         [Candidate(f.id, f.content) for f in candidates],

@@ -44,19 +44,52 @@ class CosineSimilarity:
             for text, vector in zip(todo, self.embedder.embed_batch(todo, kind="document"), strict=True):
                 self._cache[text] = vector
 
+    def vectors(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for `texts`, embedding only those not seen yet (each text is embedded once)."""
+        self.prime(texts)
+        return np.stack([self._cache[t] for t in texts])
+
+    def load_stored(self, conn: Connection, fact_ids: Sequence[str]) -> None:
+        """Reuse the stored vectors of known facts instead of embedding them again.
+
+        int8 divided by 127 is within 0.4 % of the float vector, plenty for deciding duplicates.
+        """
+        todo = list(fact_ids)
+        if not todo or vectors.space(conn, "facts") != self.embedder.embedder_id:
+            return
+        rows = conn.execute(
+            f"SELECT f.content, v.embedding FROM facts f JOIN facts_vec v ON v.rowid = f.seq "
+            f"WHERE f.id IN ({','.join('?' * len(todo))})",
+            todo,
+        ).fetchall()
+        for content, blob in rows:
+            if content not in self._cache:
+                vector = np.frombuffer(blob, dtype=np.int8).astype(np.float32) / vectors.INT8_SCALE
+                self._cache[content] = vector / max(float(np.linalg.norm(vector)), 1e-9)
+
     def __call__(self, a: str, b: str) -> float:
         return float(np.dot(self._vector(a), self._vector(b)))
 
 
-def write_vectors(conn: Connection, table: str, rows: Sequence[tuple[int, str]], embedder: Embedder) -> int:
-    """Embed `(seq, text)` rows into `table`'s twin, unless the twin holds another model's space."""
+def write_vectors(
+    conn: Connection,
+    table: str,
+    rows: Sequence[tuple[int, str]],
+    embedder: Embedder,
+    embed: Callable[[Sequence[str]], np.ndarray] | None = None,
+) -> int:
+    """Embed `(seq, text)` rows into `table`'s twin, unless the twin holds another model's space.
+
+    `embed` lets a caller that already embedded these texts (capture) hand its cache in.
+    """
     current = vectors.space(conn, table)
     if not rows or current not in (None, embedder.embedder_id):
         return 0
     written = 0
     for start in range(0, len(rows), EMBED_BATCH):
         batch = rows[start : start + EMBED_BATCH]
-        matrix = embedder.embed_batch([text for _, text in batch], kind="document")
+        texts = [text for _, text in batch]
+        matrix = embed(texts) if embed else embedder.embed_batch(texts, kind="document")
         written += vectors.upsert(
             conn,
             table,
