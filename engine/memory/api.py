@@ -464,7 +464,11 @@ class MemoryApi:
         return hits
 
     def refresh_memory_index(
-        self, *, batch: int = 256, progress: Callable[[int, int], None] | None = None
+        self,
+        *,
+        batch: int = 256,
+        limit: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> IndexReport:
         """Embed notes and facts that have no vector yet (imports, a change of model)."""
         embedder = self._embedder()
@@ -480,9 +484,10 @@ class MemoryApi:
                 if vectors.space(conn, table) not in (None, embedder.embedder_id):
                     vectors.reset_space(conn, table, embedder.embedder_id)
                 total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            while True:
+            while limit is None or done[table] < limit:
+                step = batch if limit is None else min(batch, limit - done[table])
                 with db.atomic() as conn:
-                    rows = missing_rows(conn, table, text_sql, batch)
+                    rows = missing_rows(conn, table, text_sql, step)
                     if not rows:
                         break
                     done[table] += write_vectors(conn, table, rows, embedder)
