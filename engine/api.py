@@ -26,8 +26,10 @@ from engine.errors import (
     WeakPassphrase,
     WrongPassphrase,
 )
+from engine.heartbeat.api import HeartbeatApi, HeartbeatReport, RoleResult
+from engine.heartbeat.notify import InboxItem
 from engine.memory import notes as notes_mod
-from engine.memory.api import ArchiveProposal, EntityPage, IndexReport, MemoryApi, NewFact, SynthesisReport
+from engine.memory.api import ArchiveProposal, EntityPage, IndexReport, NewFact, SynthesisReport
 from engine.memory.capture import CaptureResult
 from engine.memory.entities import Entity
 from engine.memory.facts import Fact
@@ -60,6 +62,8 @@ __all__ = [
     "EvalSet",
     "Fact",
     "FactResult",
+    "HeartbeatReport",
+    "InboxItem",
     "IndexReport",
     "KnowledgeDoc",
     "KnowledgeHit",
@@ -73,6 +77,7 @@ __all__ = [
     "ProfileLocked",
     "ProfileNotFound",
     "RecallHit",
+    "RoleResult",
     "SearchHit",
     "Suggestion",
     "SynthesisReport",
@@ -93,7 +98,7 @@ class NewNote:
     source: str = "user"
 
 
-class Engine(MemoryApi):
+class Engine(HeartbeatApi):
     """An unlocked profile. Not created directly: use `Engine.create` or `Engine.open`.
 
     `models` may be shared between engines (tests, a multi-profile device): one set of loaded models

@@ -89,7 +89,7 @@ class IndexReport:
     embedder_id: str | None
 
 
-def _last_activity(conn: Connection, entity: Entity) -> datetime:
+def last_activity_of(conn: Connection, entity: Entity) -> datetime:
     """The latest of: the entity's own update, a fact about it, a note that mentions it."""
     row = conn.execute(
         "SELECT max(m) FROM (SELECT ? AS m UNION ALL "
@@ -385,8 +385,8 @@ class MemoryApi:
                 if entity.status == "completed":
                     proposals.append(ArchiveProposal(entity, "completed"))
                     continue
-                last_activity = _last_activity(conn, entity)
-                idle = (now - last_activity).days
+                last_seen = last_activity_of(conn, entity)
+                idle = (now - last_seen).days
                 if idle > IDLE_PROJECT_DAYS:
                     proposals.append(ArchiveProposal(entity, f"no activity for {idle} days"))
         return SynthesisReport(tiers, len(entities), proposals, time.perf_counter() - started)
@@ -502,7 +502,7 @@ class MemoryApi:
         db = self._require_open()
         now = self.clock()
         with db.atomic() as conn:
-            stamps = [r[0] for r in conn.execute("SELECT created_at FROM notes WHERE source != 'import'")]
+            stamps = [r[0] for r in conn.execute("SELECT created_at FROM notes WHERE source NOT IN ('import', 'heartbeat')")]
             tz = now.tzinfo
             moments = [datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(tz) for s in stamps]
             preferences = [

@@ -131,6 +131,24 @@ def capture(
     index: Indexer | None = None,
 ) -> CaptureResult:
     note = insert_note(conn, text, title=None, kind="capture", source="capture", now=now, device_id=device_id)
+    return extract(
+        conn, note, spans, now=now, device_id=device_id, similarity=similarity, thresholds=thresholds, index=index
+    )
+
+
+def extract(
+    conn: Connection,
+    note: Note,
+    spans: Sequence[Span],
+    *,
+    now: datetime,
+    device_id: str,
+    similarity: Similarity,
+    thresholds: Thresholds,
+    index: Indexer | None = None,
+) -> CaptureResult:
+    """Link, connect and remember what a saved note says (capture now; daily notes by the heartbeat)."""
+    text = note.body
     created: list[Entity] = []
     mentions: list[Mention] = []
     linked: list[Entity] = []
@@ -197,7 +215,7 @@ def capture(
                 device_id=device_id,
                 similarity=similarity,
                 thresholds=thresholds,
-                source="capture",
+                source="capture" if note.kind == "capture" else "extraction",
                 category=category,
                 occurs_on=sentence_dates[0] if sentence_dates else None,
                 note_id=note.id,

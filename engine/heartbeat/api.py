@@ -1,0 +1,335 @@
+"""The heartbeat part of the `Engine` facade: run the four roles, see their status, the inbox.
+
+Silence is the normal case: a role with nothing to do loads no model, writes no note and sends no
+notification. Every role takes its lock first (see jobs.py), so a heartbeat started by the OS while
+the app is open does not run a role the app is running.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from engine.errors import UsageError
+from engine.heartbeat import jobs
+from engine.heartbeat.checkins import FREQUENCIES, AreaInfo, CoachInfo, ProjectInfo, due_check_ins
+from engine.heartbeat.notify import CheckIn, InboxItem, deliver, os_notify
+from engine.heartbeat.notify import inbox as inbox_items
+from engine.heartbeat.notify import update as update_item
+from engine.heartbeat.power import PowerState, power_state
+from engine.memory import entities as entities_mod
+from engine.memory import graph as graph_mod
+from engine.memory.api import MemoryApi, last_activity_of
+from engine.memory.tacit import HourWindow
+from engine.store.connection import Connection
+
+SETTING_QUIET = "settings.quiet_hours"
+SETTING_ACTIVE = "settings.active_hours"
+SETTING_COACH = "settings.checkin."
+DEFAULT_FREQUENCY = "weekly"
+
+
+@dataclass(frozen=True)
+class RoleResult:
+    role: str
+    ran: bool
+    reason: str  # why it ran or did not
+    model_calls: int = 0
+    delivered: list[str] = field(default_factory=list)  # titles of check-ins sent
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HeartbeatReport:
+    at: str
+    results: list[RoleResult]
+
+    @property
+    def delivered(self) -> list[str]:
+        return [t for r in self.results for t in r.delivered]
+
+
+def parse_windows(text: str) -> list[HourWindow]:
+    """'7-9,19-22' → windows; the end hour is exclusive. Raises a clear error on anything else."""
+    windows = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            start, end = (int(x) for x in part.split("-", 1))
+        except ValueError:
+            raise UsageError(f"hours {part!r} should look like 7-9") from None
+        if not (0 <= start <= 23 and 1 <= end <= 24):
+            raise UsageError(f"hours {part!r} are outside 0-24")
+        windows.append(HourWindow(start, end))
+    return windows
+
+
+class HeartbeatApi(MemoryApi):
+    """Mixed into `Engine`; builds on the memory mixin (synthesis, extraction, index refresh)."""
+
+    # -- settings --------------------------------------------------------------------------------
+
+    def _setting(self, key: str) -> str | None:
+        row = self._require_open().query_one("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    def _set_setting(self, key: str, value: str | None) -> None:
+        with self._require_open().atomic() as conn:
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+
+    def set_quiet_hours(self, text: str | None) -> None:
+        """'22-7' (wraps midnight), or None/'' for no quiet hours beyond the active hours."""
+        if text and len(parse_windows(text)) != 1:
+            raise UsageError("quiet hours are one range, such as 22-7")
+        self._set_setting(SETTING_QUIET, text or "")
+
+    def quiet_hours(self) -> HourWindow | None:
+        text = self._setting(SETTING_QUIET)
+        if text is None:
+            from engine.heartbeat.checkins import DEFAULT_QUIET
+
+            return DEFAULT_QUIET
+        return parse_windows(text)[0] if text else None
+
+    def set_active_hours(self, text: str | None) -> None:
+        """Override the learned active hours ('7-9,19-22'); None goes back to learning them."""
+        if text:
+            parse_windows(text)
+        self._set_setting(SETTING_ACTIVE, text or None)
+
+    def checkin_hours(self) -> list[HourWindow]:
+        text = self._setting(SETTING_ACTIVE)
+        if text:
+            return parse_windows(text)
+        return self.active_hours()
+
+    def set_checkin_frequency(self, coach_id: str, frequency: str) -> None:
+        if frequency not in (*FREQUENCIES, "off"):
+            raise UsageError(f"frequency must be one of: {', '.join((*FREQUENCIES, 'off'))}")
+        self._set_setting(SETTING_COACH + coach_id, frequency)
+
+    def checkin_frequency(self, coach_id: str) -> str:
+        return self._setting(SETTING_COACH + coach_id) or DEFAULT_FREQUENCY
+
+    # -- running ---------------------------------------------------------------------------------
+
+    def heartbeat_run(
+        self, *, roles: list[str] | None = None, force: bool = False, notify_os: bool = True
+    ) -> HeartbeatReport:
+        """Run every due role once (a missed run catches up once, not once per missed slot)."""
+        unknown = [r for r in roles or [] if r not in jobs.ROLES]
+        if unknown:
+            raise UsageError(f"unknown role {unknown[0]!r}; roles: {', '.join(jobs.ROLES)}")
+        db = self._require_open()
+        now = self.clock()
+        owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        with db.atomic() as conn:
+            jobs.ensure(conn, now)
+        results: list[RoleResult] = []
+        for role in roles or list(jobs.ROLES):
+            with db.atomic() as conn:
+                taken = jobs.take(conn, role, owner, now, force=force)
+            if not taken:
+                results.append(RoleResult(role, False, "not due, or running elsewhere"))
+                continue
+            try:
+                result, state = self._run_role(role, now, notify_os=notify_os)
+            except BaseException:
+                with db.atomic() as conn:
+                    jobs.release(conn, role, owner)
+                raise
+            with db.atomic() as conn:
+                jobs.finish(conn, role, owner, now, state)
+            results.append(result)
+        return HeartbeatReport(now.isoformat(), results)
+
+    def heartbeat_status(self) -> list[jobs.JobStatus]:
+        db = self._require_open()
+        now = self.clock()
+        with db.atomic() as conn:
+            jobs.ensure(conn, now)
+            return jobs.status(conn, now)
+
+    def set_heartbeat_schedule(self, role: str, schedule: str) -> None:
+        if role not in jobs.ROLES:
+            raise UsageError(f"unknown role {role!r}; roles: {', '.join(jobs.ROLES)}")
+        db = self._require_open()
+        with db.atomic() as conn:
+            jobs.ensure(conn, self.clock())
+            jobs.set_schedule(conn, role, schedule, self.clock())
+
+    def _run_role(
+        self, role: str, now: datetime, *, notify_os: bool
+    ) -> tuple[RoleResult, dict[str, Any] | None]:
+        if role == "synthesis":
+            return self._role_synthesis(now, notify_os)
+        if role == "extract":
+            return self._role_extract(now)
+        if role == "checkins":
+            return self._role_checkins(now, notify_os)
+        return self._role_index(now)
+
+    def _deliver(self, check_ins: list[CheckIn], now: datetime, notify_os: bool) -> list[str]:
+        sent: list[str] = []
+        with self._require_open().atomic() as conn:
+            for check_in in check_ins:
+                if deliver(conn, check_in, now=now, device_id=self.device_id):
+                    sent.append(check_in.title)
+        if notify_os:
+            for check_in in check_ins:
+                if check_in.title in sent:
+                    os_notify(check_in.title, check_in.body)
+        return sent
+
+    # A · weekly synthesis
+    def _role_synthesis(self, now: datetime, notify_os: bool) -> tuple[RoleResult, dict[str, Any] | None]:
+        db = self._require_open()
+        changes = int(db.query_one("SELECT coalesce(max(seq), 0) FROM changes")[0])
+        state = self._role_state("synthesis")
+        if not db.query_one("SELECT 1 FROM entities LIMIT 1") and not db.query_one(
+            "SELECT 1 FROM facts LIMIT 1"
+        ):
+            return RoleResult("synthesis", False, "no memory yet"), state
+        report = self.weekly_synthesis()
+        archive = [
+            CheckIn(
+                "archive",
+                f"Archive {p.entity.name}?",
+                f"{p.entity.name} looks finished or dormant. Archive it to keep your projects list focused.",
+                f"{p.entity.name}: {p.reason}",
+                f"archive:{p.entity.id}:{p.entity.status}:{p.entity.updated_at[:10]}",
+                {"type": "archive", "entity_id": p.entity.id},
+            )
+            for p in report.proposals
+        ]
+        sent = self._deliver(archive, now, notify_os)
+        detail = {"tiers": report.tiers, "summaries": report.summaries, "proposals": len(report.proposals)}
+        return RoleResult("synthesis", True, "weekly pass", 0, sent, detail), {
+            **state,
+            "changes_seq": changes,
+        }
+
+    # B · fact extraction from new daily notes
+    def _role_extract(self, now: datetime) -> tuple[RoleResult, dict[str, Any] | None]:
+        db = self._require_open()
+        state = self._role_state("extract")
+        since = int(state.get("note_seq", 0))
+        rows = db.query(
+            "SELECT seq, id FROM notes WHERE seq > ? AND kind IN ('daily', 'chat') "
+            "AND source NOT IN ('heartbeat', 'import') ORDER BY seq LIMIT 500",
+            (since,),
+        )
+        if not rows:
+            return RoleResult("extract", False, "no new daily notes"), state
+        power: PowerState = power_state()
+        if power == "battery":
+            return RoleResult("extract", False, "waiting for mains power"), state
+        from engine.memory import capture as capture_mod
+
+        calls, facts = 0, 0
+        similarity, thresholds = self._similarity()
+        index = self._fact_indexer(similarity)
+        for seq, note_id in rows:
+            note = self.get_note(note_id)
+            spans = self._entities_in(note.body, now)
+            calls += 1
+            with db.atomic() as conn:
+                result = capture_mod.extract(
+                    conn,
+                    note,
+                    spans,
+                    now=now,
+                    device_id=self.device_id,
+                    similarity=similarity,
+                    thresholds=thresholds,
+                    index=index,
+                )
+                touched = [m.entity_id for m in result.mentions if m.entity_id]
+                self._refresh_summaries(conn, touched)
+            facts += sum(1 for r in result.facts if r.outcome != "duplicate")
+            since = seq
+        detail = {"notes": len(rows), "facts": facts, "power": power}
+        return RoleResult("extract", True, f"{len(rows)} new note(s)", calls, [], detail), {"note_seq": since}
+
+    # C · proactive check-ins
+    def _role_checkins(self, now: datetime, notify_os: bool) -> tuple[RoleResult, dict[str, Any] | None]:
+        db = self._require_open()
+        with db.lock:
+            conn = db.conn
+            projects, areas = self._snapshot(conn)
+            coaches = [
+                CoachInfo(r[0], r[1], self.checkin_frequency(r[0]))
+                for r in conn.execute("SELECT id, name FROM coaches ORDER BY seq").fetchall()
+            ]
+        check_ins = due_check_ins(
+            now,
+            projects,
+            areas,
+            coaches,
+            active=self.checkin_hours(),
+            quiet=self.quiet_hours(),
+            default_coach_id=coaches[0].id if coaches else None,
+        )
+        if not check_ins:
+            return RoleResult("checkins", False, "nothing to say"), None
+        sent = self._deliver(check_ins, now, notify_os)
+        return RoleResult("checkins", bool(sent), f"{len(sent)} check-in(s)", 0, sent), None
+
+    def _snapshot(self, conn: Connection) -> tuple[list[ProjectInfo], list[AreaInfo]]:
+        projects, areas = [], []
+        for entity in entities_mod.list_entities(conn):
+            if entity.type == "project":
+                deadline = date.fromisoformat(entity.deadline[:10]) if entity.deadline else None
+                projects.append(ProjectInfo(entity.id, entity.name, deadline, entity.status))
+            elif entity.type == "area":
+                seen = last_activity_of(conn, entity).astimezone(self.clock().tzinfo)
+                areas.append(AreaInfo(entity.id, entity.name, seen, entity.status))
+        return projects, areas
+
+    # D · index refresh
+    def _role_index(self, now: datetime) -> tuple[RoleResult, dict[str, Any] | None]:
+        db = self._require_open()
+        state = self._role_state("index")
+        changes = int(db.query_one("SELECT coalesce(max(seq), 0) FROM changes")[0])
+        if changes <= int(state.get("changes_seq", 0)):
+            return RoleResult("index", False, "nothing changed"), state
+        report = self.refresh_memory_index()
+        self.optimize_indexes()
+        with db.atomic() as conn:
+            pruned = graph_mod.prune_orphans(conn)
+        embedded = report.notes + report.facts
+        detail = {"embedded": embedded, "pruned_edges": pruned}
+        return RoleResult("index", True, "changes since last refresh", int(embedded > 0), [], detail), {
+            "changes_seq": changes
+        }
+
+    def _role_state(self, role: str) -> dict[str, Any]:
+        with self._require_open().lock:
+            return jobs.state_of(self._require_open().conn, role)
+
+    # -- inbox -----------------------------------------------------------------------------------
+
+    def inbox(self, *, include_done: bool = False) -> list[InboxItem]:
+        db = self._require_open()
+        with db.lock:
+            return inbox_items(db.conn, self.clock(), include_done=include_done)
+
+    def snooze(self, item_id: str, until: datetime) -> None:
+        with self._require_open().atomic() as conn:
+            update_item(conn, item_id, now=self.clock(), action="snooze", until=until)
+
+    def mark_done(self, item_id: str) -> None:
+        with self._require_open().atomic() as conn:
+            update_item(conn, item_id, now=self.clock(), action="done")
+
+    def mark_read(self, item_id: str) -> None:
+        with self._require_open().atomic() as conn:
+            update_item(conn, item_id, now=self.clock(), action="read")

@@ -1,0 +1,183 @@
+"""Heartbeat scenarios with an injected clock: a simulated month, catch-up, silence, no double runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from conftest import PASSPHRASE
+
+from engine.api import Engine, UsageError
+from engine.clock import iso_utc
+
+TZ = timezone(timedelta(hours=1))
+START = datetime(2026, 3, 1, 6, 0, tzinfo=TZ)  # a Sunday
+
+
+class Clock:
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _add_coach(engine: Engine, coach_id: str, name: str) -> None:
+    """Seed an installed coach row (coach packs are installed by the coaches subsystem)."""
+    with engine._require_open().atomic() as conn:
+        conn.execute(
+            "INSERT INTO coaches (id, name, version, domain, manifest, installed_at) VALUES (?, ?, '1.0', 'Wisdom', '{}', ?)",
+            (coach_id, name, iso_utc(engine.clock())),
+        )
+
+
+@pytest.fixture
+def month(tmp_path: Path):
+    clock = Clock(START)
+    engine = Engine.create(tmp_path / "p", PASSPHRASE, clock=clock, use_embedder=False)
+    engine.create_entity("project", "Marathon", deadline="2026-03-10")
+    engine.create_entity("project", "Tax return", deadline="2026-03-20")
+    engine.create_entity("project", "Old launch", deadline="2026-03-05")
+    engine.archive_entity("Old launch")
+    for area in ("Health", "Money", "Family"):
+        engine.create_entity("area", area)
+    _add_coach(engine, "stoic", "Stoic Mentor")
+    _add_coach(engine, "fitness", "Run Coach")
+    engine.set_checkin_frequency("stoic", "weekly")
+    engine.set_checkin_frequency("fitness", "biweekly")
+    engine.set_active_hours("7-9,19-22")
+    yield engine, clock
+    engine.close()
+
+
+def test_thirty_day_simulation_exact_check_ins(month) -> None:
+    engine, clock = month
+    touches = {
+        datetime(2026, 3, 6, 12, 0, tzinfo=TZ): "Health",
+        datetime(2026, 3, 13, 12, 0, tzinfo=TZ): "Family",
+        datetime(2026, 3, 21, 12, 0, tzinfo=TZ): "Health",
+    }
+    silent_runs = 0
+    while clock.now < START + timedelta(days=30):
+        if clock.now in touches:
+            engine.add_fact(f"Small step for {touches[clock.now]} on {clock.now.date()}", touches[clock.now])
+        before = len(engine.inbox(include_done=True)), engine.count_notes()
+        report = engine.heartbeat_run(roles=["checkins"], notify_os=False)
+        after = len(engine.inbox(include_done=True)), engine.count_notes()
+        if not report.delivered:
+            assert after == before  # silence: no notification, no note
+            silent_runs += 1
+        clock.now += timedelta(minutes=30)
+
+    got = sorted(
+        (
+            datetime.fromisoformat(i.created_at.replace("Z", "+00:00"))
+            .astimezone(TZ)
+            .strftime("%m-%d %H:%M"),
+            i.title,
+        )
+        for i in engine.inbox(include_done=True)
+    )
+    expected = sorted(
+        [
+            ("03-01 07:00", "Check-in with Stoic Mentor"),  # ISO week 9
+            ("03-01 07:00", "Check-in with Run Coach"),  # bi-weekly period of weeks 9-10
+            ("03-02 07:00", "Check-in with Stoic Mentor"),  # week 10 starts Monday
+            ("03-08 07:00", "How is Money going?"),  # created 03-01 06:00, idle > 7 days
+            ("03-08 07:00", "How is Family going?"),
+            ("03-09 07:00", "Check-in with Stoic Mentor"),
+            ("03-09 07:00", "Check-in with Run Coach"),  # weeks 11-12
+            ("03-09 07:00", "Marathon is due tomorrow"),  # 48 h before the end of 03-10
+            ("03-13 19:00", "How is Health going?"),  # touched 03-06 12:00
+            ("03-16 07:00", "Check-in with Stoic Mentor"),
+            ("03-19 07:00", "Tax return is due tomorrow"),
+            ("03-20 19:00", "How is Family going?"),  # touched 03-13 12:00
+            ("03-23 07:00", "Check-in with Stoic Mentor"),
+            ("03-23 07:00", "Check-in with Run Coach"),  # weeks 13-14
+            ("03-28 19:00", "How is Health going?"),  # touched 03-21 12:00
+            ("03-30 07:00", "Check-in with Stoic Mentor"),
+        ]
+    )
+    assert got == expected
+    assert silent_runs == 30 * 48 - len({t for t, _ in expected})
+    assert all("Old launch" not in title for _, title in got)
+    # Each delivery is logged in the daily notes with its reason, and carries an action.
+    logged = [n for n in engine.list_notes(limit=500) if n.source == "heartbeat"]
+    assert len(logged) == len(expected) and all("Why: " in n.body for n in logged)
+    deadline = next(i for i in engine.inbox(include_done=True) if i.title.startswith("Marathon"))
+    assert deadline.action["type"] == "open_chat" and "2026-03-10" in deadline.reason
+
+
+def test_inbox_actions(month) -> None:
+    engine, clock = month
+    clock.now = datetime(2026, 3, 9, 7, 0, tzinfo=TZ)
+    engine.heartbeat_run(roles=["checkins"], notify_os=False)
+    items = engine.inbox()
+    marathon = next(i for i in items if i.title.startswith("Marathon"))
+    engine.snooze(marathon.id, clock.now + timedelta(hours=3))
+    assert marathon.id not in {i.id for i in engine.inbox()}
+    clock.now += timedelta(hours=3)
+    assert marathon.id in {i.id for i in engine.inbox()}
+    engine.mark_done(marathon.id)
+    assert marathon.id not in {i.id for i in engine.inbox()}
+    assert marathon.id in {i.id for i in engine.inbox(include_done=True)}
+    with pytest.raises(UsageError):
+        engine.snooze(marathon.id, clock.now - timedelta(hours=1))
+
+
+def test_missed_runs_catch_up_once(month) -> None:
+    engine, clock = month
+    engine.heartbeat_run(notify_os=False, force=True)
+    first = {s.role: s.last_run for s in engine.heartbeat_status()}
+    clock.now += timedelta(days=5, minutes=7)  # 20 missed extraction slots, 240 missed check-in slots
+    report = engine.heartbeat_run(notify_os=False)
+    taken = [r.role for r in report.results if r.reason != "not due, or running elsewhere"]
+    assert taken == ["extract", "checkins", "index"]  # the weekly synthesis is not due until Sunday
+    again = engine.heartbeat_run(notify_os=False)
+    assert all(not r.ran and r.reason == "not due, or running elsewhere" for r in again.results)
+    status = {s.role: s for s in engine.heartbeat_status()}
+    assert status["synthesis"].last_run == first["synthesis"]
+    for role in taken:
+        assert status[role].last_run == iso_utc(clock.now)
+        assert datetime.fromisoformat(status[role].next_run.replace("Z", "+00:00")) > clock.now
+    # 9 days later the Sunday synthesis is overdue too: it also runs exactly once.
+    clock.now += timedelta(days=9)
+    assert sum(r.role == "synthesis" and r.ran for r in engine.heartbeat_run(notify_os=False).results) == 1
+    assert not any(r.ran for r in engine.heartbeat_run(notify_os=False).results)
+
+
+def test_idle_profile_makes_no_model_call_and_no_note(tmp_path: Path) -> None:
+    clock = Clock(START.replace(hour=12))
+    with Engine.create(tmp_path / "idle", PASSPHRASE, clock=clock) as engine:
+        report = engine.heartbeat_run(force=True, notify_os=False)
+        assert all(not r.ran and r.model_calls == 0 and not r.delivered for r in report.results)
+        assert engine._models is None  # no model was even set up
+        assert engine.count_notes() == 0 and engine.inbox(include_done=True) == []
+
+
+def test_extraction_role_learns_from_new_daily_notes(tmp_path: Path) -> None:
+    clock = Clock(START.replace(hour=12))
+    with Engine.create(tmp_path / "x", PASSPHRASE, clock=clock, use_embedder=False) as engine:
+        engine.add_note("Long run with @Sarah today for #marathon-2026. I feel ready.")
+        report = engine.heartbeat_run(roles=["extract"], force=True, notify_os=False)
+        [result] = report.results
+        assert result.ran and result.detail["notes"] == 1 and result.model_calls == 1
+        assert {e.name for e in engine.list_entities()} == {"Sarah", "marathon-2026"}
+        again = engine.heartbeat_run(roles=["extract"], force=True, notify_os=False)
+        assert not again.results[0].ran and again.results[0].reason == "no new daily notes"
+
+
+def test_settings_validation(month) -> None:
+    engine, _ = month
+    for bad in ("7", "25-3", "a-b"):
+        with pytest.raises(UsageError):
+            engine.set_active_hours(bad)
+    with pytest.raises(UsageError):
+        engine.set_checkin_frequency("stoic", "hourly")
+    with pytest.raises(UsageError):
+        engine.heartbeat_run(roles=["nope"])
+    with pytest.raises(UsageError):
+        engine.set_heartbeat_schedule("checkins", "every minute")
+    engine.set_quiet_hours(None)
+    assert engine.quiet_hours() is None
