@@ -175,6 +175,29 @@ class Engine(HeartbeatApi):
         db_key = profile_mod.unlock_key(paths, passphrase)
         return cls(paths, Database(paths.db, db_key), clock, models=models, use_embedder=use_embedder)
 
+    @classmethod
+    def open_unattended(cls, home: Path | str, *, clock: Clock = system_clock) -> Engine:
+        """Unlock with the device secret set up by `enable_unattended` (the OS scheduler's heartbeat)."""
+        from engine.store import unattended
+
+        paths = ProfilePaths(Path(home))
+        if not paths.exists():
+            raise ProfileNotFound(f"no profile in {paths.home}")
+        return cls(paths, Database(paths.db, unattended.unlock(paths)), clock)
+
+    @staticmethod
+    def enable_unattended(home: Path | str, passphrase: str) -> Path:
+        """Let the OS scheduler unlock this profile (see engine/store/unattended.py for the trade-off)."""
+        from engine.store import unattended
+
+        return unattended.enable(ProfilePaths(Path(home)), passphrase)
+
+    @staticmethod
+    def disable_unattended(home: Path | str) -> None:
+        from engine.store import unattended
+
+        unattended.disable(ProfilePaths(Path(home)))
+
     def change_passphrase(self, old: str, new: str) -> None:
         """Rewrap the database key under `new`; the database file itself is not rewritten."""
         self._require_open()

@@ -28,7 +28,7 @@ def test_capture_para_fact_recall(tmp_path: Path) -> None:
     assert changed.returncode == 0 and "replaces: I'm training for Berlin" in changed.stdout
 
     shown = json.loads(run_cli("--home", home, "para", "show", "marathon-2026", "--json").stdout)
-    assert [f["fact"]["content"] for f in shown["active"]][0] == "Running Valencia in December"
+    assert shown["active"][0]["fact"]["content"] == "Running Valencia in December"
     assert [f["content"] for f in shown["history"]] == ["I'm training for Berlin"]
     assert "Valencia" in shown["summary_md"]
     text = run_cli("--home", home, "para", "show", "marathon-2026").stdout

@@ -22,7 +22,7 @@ class HourWindow:
     end: int  # hour of day, exclusive (24 = midnight)
 
     def __str__(self) -> str:
-        return f"{self.start:02d}:00–{self.end % 24:02d}:00"
+        return f"{self.start:02d}:00–{self.end:02d}:00"
 
     def contains(self, moment: datetime) -> bool:
         return self.start <= moment.hour < self.end

@@ -164,8 +164,12 @@ def read_keyfile(path: Path) -> KeyFile:
 
 def write_keyfile(path: Path, keyfile: KeyFile) -> None:
     """Replace the key file atomically: a crash leaves either the old or the new file, never half."""
+    write_keyfile_bytes(path, keyfile.to_json().encode("utf-8"))
+
+
+def write_keyfile_bytes(path: Path, data: bytes) -> None:
+    """Write key material atomically and private to this user (0600)."""
     tmp = path.with_name(path.name + ".tmp")
-    data = keyfile.to_json().encode("utf-8")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, data)
