@@ -15,7 +15,7 @@ from typing import Any
 
 from app import passphrase
 from app.cli_common import EXIT_OK, home_of, local_time, open_engine, positive_int, print_json
-from engine.api import Engine, HeartbeatReport
+from engine.api import Engine, HeartbeatReport, scheduler, unattended_enabled
 
 
 def register(subparsers: Any) -> None:
@@ -64,12 +64,9 @@ def register(subparsers: Any) -> None:
 
 def _open_for_heartbeat(args: argparse.Namespace) -> Engine:
     home = home_of(args)
-    if os.environ.get(passphrase.ENV_PASSPHRASE) is None:
-        from engine.store.profile import ProfilePaths
-        from engine.store.unattended import is_enabled
-
-        if is_enabled(ProfilePaths(home)) or not (sys.stdin and sys.stdin.isatty()):
-            return Engine.open_unattended(home)
+    interactive = bool(sys.stdin and sys.stdin.isatty())
+    if os.environ.get(passphrase.ENV_PASSPHRASE) is None and (unattended_enabled(home) or not interactive):
+        return Engine.open_unattended(home)
     return open_engine(args)
 
 
@@ -109,32 +106,28 @@ def _command(home: Path) -> list[str]:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from engine.heartbeat import install
-
     home = home_of(args)
-    kind = args.scheduler or install.detect()
-    scheduler = install.plan(kind, Path.home(), _command(home), args.every)
+    kind = args.scheduler or scheduler.detect()
+    plan = scheduler.plan(kind, Path.home(), _command(home), args.every)
     if args.dry_run:
-        print(scheduler.describe(), end="")
+        print(plan.describe(), end="")
         return EXIT_OK
     if not Engine.exists(home):
         from engine.api import ProfileNotFound
 
         raise ProfileNotFound(f"no profile in {home}; create one with `lifeos --home {home} init`")
     secret = Engine.enable_unattended(home, passphrase.ask())
-    install.apply(scheduler, activate=not args.no_activate)
+    scheduler.apply(plan, activate=not args.no_activate)
     print(f"Heartbeat installed with {kind}, every {args.every} minutes.")
-    for path in scheduler.files:
+    for path in plan.files:
         print(f"  wrote {path}")
     print(f"  unattended key: {secret} (only this user can read it; `lifeos heartbeat uninstall` removes it)")
     return EXIT_OK
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from engine.heartbeat import install
-
-    kind = args.scheduler or install.detect()
-    removed = install.remove(kind, Path.home(), activate=not args.no_activate)
+    kind = args.scheduler or scheduler.detect()
+    removed = scheduler.remove(kind, Path.home(), activate=not args.no_activate)
     Engine.disable_unattended(home_of(args))
     print(f"Heartbeat removed from {kind}." + "".join(f"\n  removed {p}" for p in removed))
     return EXIT_OK

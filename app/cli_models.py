@@ -14,8 +14,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-REPO_MODELS = Path(__file__).resolve().parents[1] / "models"
-
 
 def register(subparsers: Any) -> None:
     """Add the model commands to `lifeos`'s argparse subparsers."""
@@ -45,11 +43,10 @@ def _iso_day(text: str) -> date:
 
 
 def _models(args: argparse.Namespace) -> Any:
-    from engine.api import default_home
-    from engine.inference import Models
+    from engine.api import default_home, load_models
 
     home = Path(args.home).expanduser() if getattr(args, "home", None) else default_home()
-    return Models(extra_dirs=[REPO_MODELS, home / "models"])
+    return load_models(home)
 
 
 def _mb(n: int | None) -> str:

@@ -26,6 +26,7 @@ from engine.errors import (
     WeakPassphrase,
     WrongPassphrase,
 )
+from engine.heartbeat import install as scheduler
 from engine.heartbeat.api import HeartbeatApi, HeartbeatReport, RoleResult
 from engine.heartbeat.notify import InboxItem
 from engine.memory import notes as notes_mod
@@ -50,6 +51,27 @@ from engine.store.schema import FTS_TWINS
 if TYPE_CHECKING:
     from engine.inference.base import Embedder
     from engine.inference.models import Models
+
+REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+
+
+def model_dirs(home: Path | str) -> list[Path]:
+    """Where user-added models are looked for: the app's `models/` folder, then the profile's."""
+    return [REPO_MODELS_DIR, ProfilePaths(Path(home)).models]
+
+
+def load_models(home: Path | str) -> Models:
+    """The on-device models without opening a profile (`lifeos models`, `ner`, `transcribe`)."""
+    from engine.inference.models import Models
+
+    return Models(extra_dirs=model_dirs(home))
+
+
+def unattended_enabled(home: Path | str) -> bool:
+    from engine.store.unattended import is_enabled
+
+    return is_enabled(ProfilePaths(Path(home)))
+
 
 __all__ = [
     "ArchiveProposal",
@@ -85,6 +107,10 @@ __all__ = [
     "WeakPassphrase",
     "WrongPassphrase",
     "default_home",
+    "load_models",
+    "model_dirs",
+    "scheduler",
+    "unattended_enabled",
 ]
 
 
@@ -128,7 +154,7 @@ class Engine(HeartbeatApi):
         if self._models is None:
             from engine.inference.models import Models
 
-            self._models = Models(extra_dirs=[self.paths.models], today=lambda: self.clock().date())
+            self._models = Models(extra_dirs=model_dirs(self.paths.home), today=lambda: self.clock().date())
         return self._models
 
     # -- lifecycle -----------------------------------------------------------------------------

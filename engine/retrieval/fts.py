@@ -28,19 +28,20 @@ def query_words(text: str) -> list[str]:
 # English function words, and the filler of chat ("just", "really"). Why: a question typed as a person
 # talks ("how do I stop my anger taking over when my kids won't listen") is mostly these, and an OR
 # query over them matches nearly every passage and ranks by noise; the content words carry the intent.
-STOP_WORDS: frozenset[str] = frozenset(
-    """a about above after again against all am an and any are aren't as at be because been before being
-    below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down
-    during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here
-    here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself
-    let's me more most mustn't my myself no nor not of off on once only or other ought our ours ourselves
-    out over own same shan't she she'd she'll she's should shouldn't so some such than that that's the
-    their theirs them themselves then there there's these they they'd they'll they're they've this those
-    through to too under until up very was wasn't we we'd we'll we're we've were weren't what what's when
-    when's where where's which while who who's whom why why's with won't would wouldn't you you'd you'll
-    you're you've your yours yourself yourselves just get got keep really still even also im ive dont
-    cant""".split()
-)
+_STOP_TEXT = """
+a about above after again against all am an and any are aren't as at be because been before being
+below between both but by can can't cannot could couldn't did didn't do does doesn't doing don't
+down during each few for from further had hadn't has hasn't have haven't having he he'd he'll he's
+her here here's hers herself him himself his how how's i i'd i'll i'm i've if in into is isn't it
+it's its itself let's me more most mustn't my myself no nor not of off on once only or other ought
+our ours ourselves out over own same shan't she she'd she'll she's should shouldn't so some such
+than that that's the their theirs them themselves then there there's these they they'd they'll
+they're they've this those through to too under until up very was wasn't we we'd we'll we're we've
+were weren't what what's when when's where where's which while who who's whom why why's with won't
+would wouldn't you you'd you'll you're you've your yours yourself yourselves just get got keep
+really still even also im ive dont cant
+"""
+STOP_WORDS: frozenset[str] = frozenset(_STOP_TEXT.split())
 
 
 def content_words(text: str) -> list[str]:
@@ -87,7 +88,9 @@ def search(
         + (f"JOIN {table} AS t ON t.seq = f.rowid " if where else "")
         + f"WHERE {table}_fts MATCH ? AND f.rowid >= ? {extra} ORDER BY bm25({table}_fts) LIMIT ?"
     )
-    cutoff_sql = f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
+    cutoff_sql = (
+        f"SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
+    )
     for any_word in (False, True):
         if any_word and len(words) == 1:
             break

@@ -23,7 +23,9 @@ BLEND_WEIGHTS: tuple[tuple[int, float], ...] = ((3, 0.75), (10, 0.60))
 BLEND_TAIL = 0.40
 
 
-def rrf(lists: Sequence[Sequence[K]], k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[K, float]:
+def rrf(
+    lists: Sequence[Sequence[K]], k: int = RRF_K, weights: Sequence[float] | None = None
+) -> dict[K, float]:
     """Σ weight / (k + rank) over the lists each key appears in (rank starts at 1)."""
     if weights is not None and len(weights) != len(lists):
         raise ValueError("one weight per list")
@@ -73,7 +75,9 @@ def blend_weight(rank: int) -> float:
     return BLEND_TAIL
 
 
-def position_aware_blend(fused: Sequence[K], fused_scores: Mapping[K, float], rerank: Mapping[K, float]) -> dict[K, float]:
+def position_aware_blend(
+    fused: Sequence[K], fused_scores: Mapping[K, float], rerank: Mapping[K, float]
+) -> dict[K, float]:
     """Blend normalised fusion and rerank scores, weighted by each key's rank in `fused`.
 
     Keys in `fused` that the reranker did not score keep only their weighted fusion score, so they

@@ -106,6 +106,25 @@ def nearest(conn: Connection, table: str, vector: Vector, embedder_id: str, k: i
     return [VectorHit(int(r[0]), l2_to_cosine_distance(float(r[1]))) for r in rows]
 
 
+def similarities(
+    conn: Connection, table: str, vector: Vector, rowids: Sequence[int], embedder_id: str
+) -> dict[int, float]:
+    """Cosine similarity of the query to the given rows only (absent rows are left out).
+
+    Lets search score a few hundred candidates exactly without a second full scan: the rows are
+    fetched by rowid and compared here. (sqlite-vec 0.1.9's KNN with `rowid IN (…)` would compute
+    the distances in C, but it drops or duplicates rows for some lists, so it is not used.)
+    """
+    stored = fetch(conn, table, list(dict.fromkeys(rowids)), embedder_id)
+    if not stored:
+        return {}
+    keys = list(stored)
+    matrix = np.stack([stored[k] for k in keys])
+    query = np.asarray(vector, dtype=np.float32)
+    sims = (matrix @ query) / np.maximum(np.linalg.norm(matrix, axis=1) * float(np.linalg.norm(query)), 1e-9)
+    return {k: float(x) for k, x in zip(keys, sims, strict=True)}
+
+
 def dequantize_int8(blob: bytes) -> np.ndarray:
     """int8 bytes from a vec0 column → float32 vector on the embedder's scale (inverse of quantize)."""
     return np.frombuffer(blob, dtype=np.int8).astype(np.float32) / INT8_SCALE
@@ -124,9 +143,7 @@ def fetch(conn: Connection, table: str, rowids: Sequence[int], embedder_id: str)
     for start in range(0, len(rowids), 500):
         part = list(rowids[start : start + 500])
         marks = ",".join("?" * len(part))
-        rows = conn.execute(
-            f"SELECT rowid, embedding FROM {twin} WHERE rowid IN ({marks})", part
-        ).fetchall()
+        rows = conn.execute(f"SELECT rowid, embedding FROM {twin} WHERE rowid IN ({marks})", part).fetchall()
         for rowid, blob in rows:
             out[int(rowid)] = dequantize_int8(blob)
     return out
