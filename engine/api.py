@@ -14,7 +14,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from engine.chat.api import ChatApi
 from engine.clock import Clock, new_id, system_clock
+from engine.coaches.api import CoachesApi
 from engine.errors import (
     DataError,
     LifeOSError,
@@ -124,7 +126,7 @@ class NewNote:
     source: str = "user"
 
 
-class Engine(HeartbeatApi):
+class Engine(HeartbeatApi, CoachesApi, ChatApi):
     """An unlocked profile. Not created directly: use `Engine.create` or `Engine.open`.
 
     `models` may be shared between engines (tests, a multi-profile device): one set of loaded models

@@ -223,7 +223,7 @@ class HeartbeatApi(MemoryApi):
         state = self._role_state("extract")
         since = int(state.get("note_seq", 0))
         rows = db.query(
-            "SELECT seq, id FROM notes WHERE seq > ? AND kind IN ('daily', 'chat') "
+            "SELECT seq, id FROM notes WHERE seq > ? AND kind = 'daily' "
             "AND source NOT IN ('heartbeat', 'import') ORDER BY seq LIMIT 500",
             (since,),
         )

@@ -1,0 +1,130 @@
+"""Tools a model may call during a chat turn, as OpenAI function specs, and their execution.
+
+Four, all local and all scoped to the coachee and the coach of this conversation: search the coach's
+knowledge, recall the coachee's memory, remember a new fact, list upcoming deadlines. Results are
+compact JSON (a model pays for every token), and a tool error is returned to the model as a result
+("error": …) rather than raised, so a bad argument costs one round, not the reply.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import LifeOSError
+
+if TYPE_CHECKING:
+    from engine.chat.api import ChatApi
+
+SPECS: list[dict[str, Any]] = [
+    {
+        "type": "function",
+        "function": {
+            "name": "search_knowledge",
+            "description": "Search this coach's books and notes for passages. Cite results by their id.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 8},
+                },
+                "required": ["query"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "recall_memory",
+            "description": "Search what the coachee has told the app: their facts, notes and projects.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "query": {"type": "string"},
+                    "limit": {"type": "integer", "minimum": 1, "maximum": 8},
+                },
+                "required": ["query"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "add_fact",
+            "description": "Remember a durable fact the coachee stated about themselves (not an opinion of yours).",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string", "description": "the fact, in the coachee's first person"},
+                    "entity": {
+                        "type": "string",
+                        "description": "an existing project, area or person it is about",
+                    },
+                },
+                "required": ["text"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "list_deadlines",
+            "description": "The coachee's projects with deadlines in the next N days (default 14).",
+            "parameters": {
+                "type": "object",
+                "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 365}},
+            },
+        },
+    },
+]
+
+
+def run(engine: ChatApi, coach_id: str, name: str, arguments: dict[str, Any]) -> tuple[str, list[str]]:
+    """Execute a tool; returns its JSON result and the refs of any passages it returned (citable)."""
+    try:
+        if name == "search_knowledge":
+            found = engine.search_knowledge(coach_id, str(arguments["query"]), limit=_limit(arguments))
+            hits = [{"id": h.ref, "title": h.title, "text": h.text[:1200]} for h in found.hits]
+            return json.dumps({"passages": hits}, ensure_ascii=False), [h["id"] for h in hits]
+        if name == "recall_memory":
+            items = engine.recall(str(arguments["query"]), limit=_limit(arguments))
+            out = [
+                {"kind": h.kind, "text": h.text[:400], "tier": h.tier, "when": h.timestamp[:10]}
+                for h in items
+            ]
+            return json.dumps({"memory": out}, ensure_ascii=False), []
+        if name == "add_fact":
+            result = engine.add_fact(
+                str(arguments["text"]), arguments.get("entity") or None, source=f"coach:{coach_id}"
+            )
+            return json.dumps({"outcome": result.outcome, "id": result.fact.id}), []
+        if name == "list_deadlines":
+            return json.dumps({"deadlines": deadlines(engine, int(arguments.get("days", 14)))}), []
+        return json.dumps({"error": f"unknown tool {name!r}"}), []
+    except (KeyError, ValueError, TypeError) as exc:
+        return json.dumps({"error": f"bad arguments for {name}: {exc}"}), []
+    except LifeOSError as exc:
+        return json.dumps({"error": str(exc)}), []
+
+
+def deadlines(engine: ChatApi, days: int) -> list[dict[str, str]]:
+    today = engine.clock().date()
+    horizon = today + timedelta(days=days)
+    out = []
+    for entity in engine.list_entities("project"):
+        if not entity.deadline or entity.status != "active":
+            continue
+        try:
+            due = date.fromisoformat(entity.deadline[:10])
+        except ValueError:
+            continue
+        if due <= horizon:
+            out.append(
+                {"project": entity.name, "deadline": due.isoformat(), "days_left": str((due - today).days)}
+            )
+    return sorted(out, key=lambda d: d["deadline"])
+
+
+def _limit(arguments: dict[str, Any]) -> int:
+    return max(1, min(8, int(arguments.get("limit", 5))))

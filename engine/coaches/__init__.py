@@ -1,0 +1,7 @@
+"""Coach packs (DESIGN.md §7): the format, the builder, verification, install, and the catalog.
+
+A pack is what a coach creator ships and what the app installs: a persona (`soul.md`), operating
+instructions (`agent.md`), example exchanges, knowledge passages (zstd) and their prebuilt vectors,
+all listed with their SHA-256 in `manifest.json`. The engine reaches this package only through the
+`CoachesApi` mixin of `engine/coaches/api.py`.
+"""

@@ -1,0 +1,274 @@
+"""The coaches part of the `Engine` facade: build, install (file, folder, URL, catalog), list, remove.
+
+A mixin, like `engine/memory/api.py`: the methods open transactions and call the modules of this
+package; knowledge itself is indexed through the retrieval section of the facade (`add_knowledge`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from engine.coaches import builder as builder_mod
+from engine.coaches import catalog as catalog_mod
+from engine.coaches import install as install_mod
+from engine.coaches.catalog import CatalogEntry
+from engine.coaches.install import Coach
+from engine.coaches.manifest import PackError, version_key
+from engine.coaches.pack import PACK_SUFFIX, Pack, open_pack
+from engine.errors import NotFound, UsageError
+from engine.retrieval.knowledge import KnowledgeDoc, Prebuilt, token_counter
+
+if TYPE_CHECKING:
+    import httpx
+
+    from engine.clock import Clock
+    from engine.inference.base import Embedder
+    from engine.inference.models import Models
+    from engine.retrieval.knowledge import KnowledgeIndexReport
+    from engine.store.database import Database
+    from engine.store.profile import ProfilePaths
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total): verify, download, embed, index
+BUNDLED = builder_mod.ASSETS / "coaches"
+BUNDLED_CATALOG = BUNDLED / "catalog.json"
+
+
+@dataclass(frozen=True)
+class InstallReport:
+    coach_id: str
+    version: str
+    action: Literal["installed", "updated", "unchanged"]
+    passages: int
+    vectors: int
+    embedded: bool  # True when the device embedded the knowledge (no matching prebuilt vectors)
+    seconds: float
+    previous_version: str | None = None
+
+
+class CoachesApi:
+    """Mixed into `Engine`; relies on its `_require_open`, `clock`, `models`, `paths` and `add_knowledge`."""
+
+    paths: ProfilePaths
+    clock: Clock
+    models: Models
+    use_embedder: bool
+    _require_open: Callable[[], Database]
+    add_knowledge: Callable[..., KnowledgeIndexReport]
+    _knowledge_embedder: Callable[[], Embedder | None]
+
+    # -- build -------------------------------------------------------------------------------------
+
+    def build_coach(
+        self,
+        src: Path | str,
+        out: Path | str | None,
+        *,
+        progress: Progress | None = None,
+        preview: int = 0,
+    ) -> builder_mod.BuildReport:
+        """Build a pack from a creator's folder with this device's embedder (BM25-only without one)."""
+        embedder = None if preview else self._knowledge_embedder()
+        return builder_mod.build(
+            src,
+            out,
+            embedder=embedder,
+            count_tokens=token_counter(embedder),
+            window=getattr(embedder, "max_tokens", builder_mod.DEFAULT_WINDOW),
+            progress=progress,
+            preview=preview,
+        )
+
+    # -- install -----------------------------------------------------------------------------------
+
+    def install_coach(
+        self,
+        source: str | Path,
+        *,
+        progress: Progress | None = None,
+        force: bool = False,
+        catalog: str | Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> InstallReport:
+        """Install a pack from a `.coach` file, a pack folder, a URL, or a catalog id.
+
+        Every checksum is verified before anything is written. Installing a newer version replaces
+        the knowledge and keeps the conversations; the same version again is a no-op unless `force`;
+        an older version is refused unless `force`.
+        """
+        pack = self._fetch_pack(source, progress=progress, catalog=catalog, transport=transport)
+        return self.install_pack(pack, progress=progress, force=force)
+
+    def install_pack(
+        self, pack: Pack, *, progress: Progress | None = None, force: bool = False
+    ) -> InstallReport:
+        started = time.perf_counter()
+        db = self._require_open()
+        m = pack.manifest
+        with db.lock:
+            previous = install_mod.installed_version(db.conn, m.id)
+        if previous is not None and not force:
+            if version_key(previous) == m.version_key:
+                with db.lock:
+                    n = db.conn.execute("SELECT count(*) FROM chunks WHERE coach_id = ?", (m.id,)).fetchone()[
+                        0
+                    ]
+                return InstallReport(
+                    m.id, m.version, "unchanged", int(n), 0, False, time.perf_counter() - started, previous
+                )
+            if version_key(previous) > m.version_key:
+                raise UsageError(
+                    f"{m.name} {previous} is installed, newer than this pack ({m.version}); use --force to go back"
+                )
+        passages = pack.passages()
+        docs = [KnowledgeDoc(p.ref, p.text, p.title, p.doc_id or None, p.position) for p in passages]
+        prebuilt = self._usable_prebuilt(pack)
+        with db.atomic() as conn:
+            install_mod.remove_knowledge(conn, m.id)
+        stage = "index" if prebuilt is not None else "embed"
+        report = self.add_knowledge(
+            m.id,
+            docs,
+            (lambda done, total: progress(stage, done, total)) if progress else None,
+            prebuilt=prebuilt,
+        )
+        with db.atomic() as conn:
+            install_mod.write_definition(conn, pack, install_mod.stamp(self.clock()))
+        action: Literal["installed", "updated"] = "updated" if previous is not None else "installed"
+        embedded = prebuilt is None and report.vectors > 0
+        return InstallReport(
+            m.id,
+            m.version,
+            action,
+            report.passages,
+            report.vectors,
+            embedded,
+            time.perf_counter() - started,
+            previous,
+        )
+
+    def _usable_prebuilt(self, pack: Pack) -> Prebuilt | None:
+        """The pack's vectors when this device's embedder made the same kind; else None (embed here)."""
+        if pack.manifest.embedder_id is None:
+            return None
+        embedder = self._knowledge_embedder()
+        if embedder is None or embedder.embedder_id != pack.manifest.embedder_id:
+            return None
+        vectors = pack.vectors()
+        return Prebuilt(pack.manifest.embedder_id, vectors) if vectors else None
+
+    def _fetch_pack(
+        self,
+        source: str | Path,
+        *,
+        progress: Progress | None,
+        catalog: str | Path | None,
+        transport: httpx.BaseTransport | None,
+    ) -> Pack:
+        text = str(source)
+        if catalog_mod.is_url(text):
+            name = Path(text.split("?", 1)[0]).name or "download"
+            dest = self.paths.home / "packs" / (name if name.endswith(PACK_SUFFIX) else name + PACK_SUFFIX)
+            catalog_mod.download(text, dest, progress=progress, transport=transport)
+            return open_pack(dest)
+        path = Path(source).expanduser()
+        if path.exists():
+            return open_pack(path)
+        entries = catalog_mod.load_catalog(catalog or BUNDLED_CATALOG, transport=transport)
+        entry = next((e for e in entries if e.id == text), None)
+        if entry is None:
+            raise NotFound(f"no coach pack, folder or catalog entry called {text!r}")
+        if catalog_mod.is_url(entry.url):
+            dest = self.paths.home / "packs" / f"{entry.id}-{entry.version}{PACK_SUFFIX}"
+            catalog_mod.download(
+                entry.url, dest, sha256=entry.sha256, size=entry.size, progress=progress, transport=transport
+            )
+            return open_pack(dest)
+        local = Path(entry.url)
+        if catalog_mod.file_sha256(local) != entry.sha256:
+            raise PackError(f"coach pack refused: {local.name} does not match the catalog's checksum")
+        return open_pack(local)
+
+    def install_bundled_coaches(self, progress: Progress | None = None) -> list[InstallReport]:
+        """First start (`make run`): install every demo coach shipped in assets/ that is not yet here.
+
+        Installs the prebuilt packs listed in assets/coaches/catalog.json; a bundled coach whose pack
+        is missing is built from its sources first (this embeds its knowledge, so it takes longer).
+        """
+        reports: list[InstallReport] = []
+        entries = catalog_mod.load_catalog(BUNDLED_CATALOG) if BUNDLED_CATALOG.is_file() else []
+        built: set[str] = set()
+        for entry in entries:
+            if Path(entry.url).is_file():
+                reports.append(self.install_coach(entry.id, progress=progress, catalog=BUNDLED_CATALOG))
+                built.add(entry.id)
+        for src in sorted(p.parent for p in BUNDLED.glob("*/coach.toml")):
+            if src.name in built:
+                continue
+            out = self.paths.home / "packs" / f"{src.name}{PACK_SUFFIX}"
+            self.build_coach(src, out, progress=progress)
+            reports.append(self.install_coach(out, progress=progress))
+        return reports
+
+    # -- browse, show, remove ----------------------------------------------------------------------
+
+    def coaches(self) -> list[Coach]:
+        db = self._require_open()
+        with db.lock:
+            return [c for c in (install_mod.load(db.conn, i) for i in install_mod.list_ids(db.conn)) if c]
+
+    def coach(self, coach_id: str) -> Coach:
+        db = self._require_open()
+        with db.lock:
+            found = install_mod.load(db.conn, coach_id)
+        if found is None:
+            raise NotFound(f"no coach {coach_id!r} is installed (see `lifeos coach list --catalog`)")
+        return found
+
+    def remove_coach(self, coach_id: str) -> int:
+        """Uninstall: the coach's definition and knowledge go; the coachee's notes, facts and
+        conversations with it stay. Returns the number of passages removed."""
+        self.coach(coach_id)
+        db = self._require_open()
+        with db.atomic() as conn:
+            removed = install_mod.remove_knowledge(conn, coach_id)
+            install_mod.remove_definition(conn, coach_id)
+        return removed
+
+    def coach_catalog(
+        self,
+        source: str | Path | None = None,
+        *,
+        domain: str | None = None,
+        language: str | None = None,
+        text: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> list[CatalogEntry]:
+        """Browse a catalog (the bundled one by default), filtered by domain, language and words."""
+        entries = catalog_mod.load_catalog(source or BUNDLED_CATALOG, transport=transport)
+        return catalog_mod.browse(entries, domain=domain, language=language, text=text)
+
+
+def write_catalog(packs: Iterable[Path], out: Path) -> Path:
+    """Write a catalog for built packs, with URLs relative to the catalog (used for assets/ and servers)."""
+    import json
+
+    entries = []
+    for path in packs:
+        pack = open_pack(path)
+        entries.append(
+            catalog_mod.catalog_entry(
+                path, pack.manifest, path.resolve().relative_to(out.resolve().parent).as_posix()
+            )
+        )
+    out.write_text(
+        json.dumps({"schema": catalog_mod.CATALOG_SCHEMA, "coaches": entries}, indent=2, ensure_ascii=False)
+        + "\n"
+    )
+    return out
+
+
+__all__ = ["CatalogEntry", "Coach", "CoachesApi", "InstallReport", "write_catalog"]

@@ -1,0 +1,121 @@
+"""Installing a verified pack into a profile, updating it, and removing it.
+
+A coach's definition (manifest, soul, agent, examples) goes to `coaches` and `documents`; its
+knowledge goes through `engine.retrieval` (`Engine.add_knowledge`), with the pack's prebuilt vectors
+when they were made by this device's embedder, else embedded here with progress. An update replaces
+the knowledge and the definition and keeps the conversations; removal deletes the coach's knowledge
+and definition only, never the coachee's own memory (notes, facts, conversations stay).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from engine.clock import iso_utc
+from engine.coaches.manifest import Manifest, parse
+from engine.coaches.pack import Pack
+from engine.retrieval.knowledge import window_rowid
+from engine.store.connection import Connection
+
+DOC_PREFIX = "coach/"
+
+
+@dataclass(frozen=True)
+class Coach:
+    """An installed coach: its manifest, persona and operating instructions."""
+
+    id: str
+    name: str
+    version: str
+    domain: str
+    manifest: Manifest
+    soul: str
+    agent: str
+    examples: list[str]
+    installed_at: str
+    passages: int
+
+    @property
+    def description(self) -> str:
+        return self.manifest.description
+
+
+def doc_name(coach_id: str, part: str) -> str:
+    return f"{DOC_PREFIX}{coach_id}/{part}"
+
+
+def installed_version(conn: Connection, coach_id: str) -> str | None:
+    row = conn.execute("SELECT version FROM coaches WHERE id = ?", (coach_id,)).fetchone()
+    return str(row[0]) if row else None
+
+
+def remove_knowledge(conn: Connection, coach_id: str) -> int:
+    """Delete a coach's passages and every vector of them (passage and window rowids)."""
+    rows = conn.execute(
+        "SELECT seq, coalesce(json_extract(meta, '$.vectors'), 1) FROM chunks WHERE coach_id = ?", (coach_id,)
+    ).fetchall()
+    rowids = [window_rowid(int(seq), w) for seq, n in rows for w in range(int(n))]
+    for start in range(0, len(rowids), 500):
+        part = rowids[start : start + 500]
+        conn.execute(f"DELETE FROM chunks_vec WHERE rowid IN ({','.join('?' * len(part))})", part)
+    conn.execute("DELETE FROM chunks WHERE coach_id = ?", (coach_id,))
+    return len(rows)
+
+
+def write_definition(conn: Connection, pack: Pack, now: str) -> None:
+    m = pack.manifest
+    conn.execute(
+        "INSERT INTO coaches (id, name, version, domain, manifest, installed_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET name = excluded.name, version = excluded.version, "
+        "domain = excluded.domain, manifest = excluded.manifest, installed_at = excluded.installed_at",
+        (m.id, m.name, m.version, m.domain, m.to_json(), now),
+    )
+    conn.execute("DELETE FROM documents WHERE name LIKE ?", (doc_name(m.id, "%"),))
+    parts = {"soul.md": pack.soul, "agent.md": pack.agent}
+    parts.update({f"examples/{e.name}.md": e.text for e in pack.examples()})
+    for part, body in parts.items():
+        conn.execute(
+            "INSERT INTO documents (name, body, updated_at) VALUES (?, ?, ?)",
+            (doc_name(m.id, part), body, now),
+        )
+
+
+def remove_definition(conn: Connection, coach_id: str) -> None:
+    conn.execute("DELETE FROM coaches WHERE id = ?", (coach_id,))
+    conn.execute("DELETE FROM documents WHERE name LIKE ?", (doc_name(coach_id, "%"),))
+
+
+def load(conn: Connection, coach_id: str) -> Coach | None:
+    row = conn.execute(
+        "SELECT id, name, version, domain, manifest, installed_at FROM coaches WHERE id = ?", (coach_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    docs = dict(
+        conn.execute(
+            "SELECT name, body FROM documents WHERE name LIKE ? ORDER BY name", (doc_name(coach_id, "%"),)
+        ).fetchall()
+    )
+    passages = conn.execute("SELECT count(*) FROM chunks WHERE coach_id = ?", (coach_id,)).fetchone()[0]
+    prefix = doc_name(coach_id, "")
+    return Coach(
+        id=str(row[0]),
+        name=str(row[1]),
+        version=str(row[2]),
+        domain=str(row[3]),
+        manifest=parse(row[4]),
+        soul=docs.get(prefix + "soul.md", ""),
+        agent=docs.get(prefix + "agent.md", ""),
+        examples=[v for k, v in docs.items() if k.startswith(prefix + "examples/")],
+        installed_at=str(row[5]),
+        passages=int(passages),
+    )
+
+
+def list_ids(conn: Connection) -> list[str]:
+    return [str(r[0]) for r in conn.execute("SELECT id FROM coaches ORDER BY name COLLATE NOCASE")]
+
+
+def stamp(now: datetime) -> str:
+    return iso_utc(now)
