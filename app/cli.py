@@ -192,7 +192,14 @@ def _plugin_registrars() -> list[Callable[[Any], None]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # argparse cannot take an optional positional after a flag (`chat stoic --json "hi"`): words left
+    # over become the message of commands that take one, and stay an error everywhere else.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "message", None) == "" and not any(e.startswith("-") for e in extra):
+            args.message = " ".join(extra)
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     handler: Handler = args.handler
     try:
         return handler(args)
