@@ -185,9 +185,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plugin_registrars() -> list[Callable[[Any], None]]:
     """Command groups that live in their own modules (models, …), registered like built-ins."""
-    from app import cli_coach, cli_heartbeat, cli_memory, cli_models
+    from app import cli_coach, cli_eval, cli_heartbeat, cli_memory, cli_models
 
-    return [cli_memory.register, cli_coach.register, cli_heartbeat.register, cli_models.register]
+    return [
+        cli_memory.register,
+        cli_coach.register,
+        cli_heartbeat.register,
+        cli_models.register,
+        cli_eval.register,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,8 +1,8 @@
 """Indexing a coach's knowledge: passages into `chunks` (FTS5 follows by trigger) and their vectors.
 
 Each passage is one `chunks` row. Its vectors live in `chunks_vec`: the passage itself (title and
-text, truncated by the embedder) at rowid = seq, and, when the passage is longer than the embedder's
-window, each overlapping window at rowid = seq + window × 2⁴⁰ (`window_rowid`). So every window
+text, truncated by the embedder) at rowid = seq, and, when the passage is longer than one window
+(`WINDOW_TOKENS`), each overlapping window at rowid = seq + window × 2⁴⁰ (`window_rowid`). So every window
 points back at its passage with a bit mask, and no schema change or side table is needed; seqs stay
 far below 2⁴⁰.
 
