@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from app.cli_common import EXIT_OK, open_engine, positive_int, print_json
-from engine.coaches import catalog as catalog_mod
+from engine.api import browse_catalog
 
 DOMAINS = ["Health", "Wealth", "Wisdom"]
 
@@ -43,6 +43,13 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_install)
+
+    p = sub.add_parser(
+        "preview", help="try a coach before installing it (3 free messages with `lifeos chat`)"
+    )
+    p.add_argument("source")
+    p.add_argument("--catalog", metavar="FILE_OR_URL")
+    p.set_defaults(handler=cmd_preview)
 
     p = sub.add_parser("list", help="installed coaches, or a catalog's with --catalog")
     p.add_argument(
@@ -161,15 +168,22 @@ def cmd_install(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    bar = _Bar(False)
+    with open_engine(args) as engine:
+        result = engine.preview_coach(args.source, progress=bar, catalog=args.catalog or None)
+        left = engine.preview_messages_left(result.coach_id)
+    bar.end()
+    print(
+        f'Previewing {result.coach_id}: {left} free messages. Try: lifeos chat {result.coach_id} "Hello"\n'
+        f"Keep it with: lifeos coach install {args.source}"
+    )
+    return EXIT_OK
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     if args.catalog is not None:
-        from engine.coaches.api import BUNDLED_CATALOG
-
-        entries = catalog_mod.browse(
-            catalog_mod.load_catalog(args.catalog or BUNDLED_CATALOG),
-            domain=args.domain,
-            language=args.language,
-        )
+        entries = browse_catalog(args.catalog or None, domain=args.domain, language=args.language)
         if args.json:
             print_json(entries)
         elif not entries:

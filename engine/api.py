@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.chat.api import ChatApi
 from engine.clock import Clock, new_id, system_clock
-from engine.coaches.api import CoachesApi
+from engine.coaches.api import CatalogEntry, CoachesApi
 from engine.errors import (
     DataError,
     LifeOSError,
@@ -69,6 +69,21 @@ def load_models(home: Path | str) -> Models:
     return Models(extra_dirs=model_dirs(home))
 
 
+def browse_catalog(
+    source: str | Path | None = None,
+    *,
+    domain: str | None = None,
+    language: str | None = None,
+    text: str | None = None,
+) -> list[CatalogEntry]:
+    """A coach catalog (the bundled one by default), filtered; needs no unlocked profile."""
+    from engine.coaches import catalog as catalog_mod
+    from engine.coaches.api import BUNDLED_CATALOG
+
+    entries = catalog_mod.load_catalog(source or BUNDLED_CATALOG)
+    return catalog_mod.browse(entries, domain=domain, language=language, text=text)
+
+
 def unattended_enabled(home: Path | str) -> bool:
     from engine.store.unattended import is_enabled
 
@@ -108,6 +123,7 @@ __all__ = [
     "UsageError",
     "WeakPassphrase",
     "WrongPassphrase",
+    "browse_catalog",
     "default_home",
     "load_models",
     "model_dirs",

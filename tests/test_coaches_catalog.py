@@ -117,3 +117,27 @@ def test_first_start_installs_the_bundled_coaches_once(tmp_path: Path, models: M
         assert any(c.ref.startswith("debt-and-saving") for c in wealth.citations)
         sources = engine.coach("wealth").manifest.sources
         assert "Written for LifeOS Coach" in sources[0].origin and sources[0].licence == "CC0-1.0"
+
+
+def test_preview_three_free_messages_then_install_keeps_the_conversation(tmp_path: Path, models):
+    from engine.api import UsageError
+
+    with Engine.create(tmp_path / "p", PASSPHRASE, models=models) as engine:
+        engine.preview_coach("stoic")
+        assert engine.coaches() == [] and [c.id for c in engine.coaches(include_previews=True)] == ["stoic"]
+        for left in (3, 2, 1):
+            assert engine.preview_messages_left("stoic") == left
+            assert engine.chat("stoic", "How do I stop worrying about what others think?").text
+        assert engine.preview_messages_left("stoic") == 0
+        with pytest.raises(UsageError, match="install the coach"):
+            engine.chat("stoic", "One more?")
+        engine.install_coach("stoic")
+        assert [c.id for c in engine.coaches()] == ["stoic"] and engine.preview_messages_left("stoic") is None
+        assert len(engine.conversation("stoic")) == 6  # the preview turns stay
+        assert engine.chat("stoic", "Thank you. What should I read first?").text
+        with pytest.raises(UsageError):
+            engine.preview_coach("stoic")  # already installed
+
+        engine.preview_coach("health")
+        engine.end_preview("health")
+        assert [c.id for c in engine.coaches(include_previews=True)] == ["stoic"]

@@ -186,6 +186,11 @@ class ChatApi:
         """One turn with a coach. `on_text` receives the reply as it streams."""
         if not message.strip():
             raise UsageError("say something to the coach first")
+        left = self.preview_messages_left(coach_id)  # type: ignore[attr-defined]  (coaches mixin)
+        if left == 0:
+            raise UsageError(
+                f"that was the last free preview message with {coach_id}; install the coach to keep talking"
+            )
         started = time.perf_counter()
         timings: dict[str, float] = {}
         coach = self.coach(coach_id)

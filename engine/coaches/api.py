@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): verify, download, embed, index
 BUNDLED = builder_mod.ASSETS / "coaches"
+PREVIEW_MESSAGES = 3  # free messages with a coach before it is installed
+PREVIEW_KEY = "coach.preview."
 BUNDLED_CATALOG = BUNDLED / "catalog.json"
 
 
@@ -108,6 +110,8 @@ class CoachesApi:
         started = time.perf_counter()
         db = self._require_open()
         m = pack.manifest
+        with db.atomic() as conn:  # installing a previewed coach keeps it, and its first messages
+            conn.execute("DELETE FROM meta WHERE key = ?", (PREVIEW_KEY + m.id,))
         with db.lock:
             previous = install_mod.installed_version(db.conn, m.id)
         if previous is not None and not force:
@@ -213,12 +217,65 @@ class CoachesApi:
             reports.append(self.install_coach(out, progress=progress))
         return reports
 
-    # -- browse, show, remove ----------------------------------------------------------------------
+    # -- preview -----------------------------------------------------------------------------------
 
-    def coaches(self) -> list[Coach]:
+    def preview_coach(
+        self,
+        source: str | Path,
+        *,
+        progress: Progress | None = None,
+        catalog: str | Path | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> InstallReport:
+        """Try a coach before installing it: its pack is verified and indexed as for an install, but
+        it stays out of the installed list and answers `PREVIEW_MESSAGES` messages. `install_coach`
+        keeps it (with those messages); `end_preview` removes it."""
+        pack = self._fetch_pack(source, progress=progress, catalog=catalog, transport=transport)
         db = self._require_open()
         with db.lock:
-            return [c for c in (install_mod.load(db.conn, i) for i in install_mod.list_ids(db.conn)) if c]
+            installed = install_mod.installed_version(db.conn, pack.manifest.id) is not None
+        if installed and not self.is_preview(pack.manifest.id):
+            raise UsageError(f"{pack.manifest.name} is already installed: no preview needed")
+        report = self.install_pack(pack, progress=progress)
+        with db.atomic() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING",
+                (PREVIEW_KEY + pack.manifest.id,),
+            )
+        return report
+
+    def is_preview(self, coach_id: str) -> bool:
+        return (
+            self._require_open().query_one("SELECT 1 FROM meta WHERE key = ?", (PREVIEW_KEY + coach_id,))
+            is not None
+        )
+
+    def preview_messages_left(self, coach_id: str) -> int | None:
+        """Free messages left with a previewed coach; None for an installed one."""
+        if not self.is_preview(coach_id):
+            return None
+        sent = self._require_open().query_one(
+            "SELECT count(*) FROM messages WHERE coach_id = ? AND role = 'user'", (coach_id,)
+        )[0]
+        return max(0, PREVIEW_MESSAGES - int(sent))
+
+    def end_preview(self, coach_id: str) -> None:
+        """Drop a previewed coach; the few messages exchanged stay in the coachee's notes."""
+        if not self.is_preview(coach_id):
+            raise UsageError(f"{coach_id!r} is not being previewed")
+        db = self._require_open()
+        with db.atomic() as conn:
+            install_mod.remove_knowledge(conn, coach_id)
+            install_mod.remove_definition(conn, coach_id)
+            conn.execute("DELETE FROM meta WHERE key = ?", (PREVIEW_KEY + coach_id,))
+
+    # -- browse, show, remove ----------------------------------------------------------------------
+
+    def coaches(self, *, include_previews: bool = False) -> list[Coach]:
+        db = self._require_open()
+        with db.lock:
+            found = [c for c in (install_mod.load(db.conn, i) for i in install_mod.list_ids(db.conn)) if c]
+        return found if include_previews else [c for c in found if not self.is_preview(c.id)]
 
     def coach(self, coach_id: str) -> Coach:
         db = self._require_open()

@@ -267,7 +267,10 @@ class HeartbeatApi(MemoryApi):
             projects, areas = self._snapshot(conn)
             coaches = [
                 CoachInfo(r[0], r[1], self.checkin_frequency(r[0]))
-                for r in conn.execute("SELECT id, name FROM coaches ORDER BY seq").fetchall()
+                for r in conn.execute(
+                    "SELECT id, name FROM coaches WHERE id NOT IN "
+                    "(SELECT substr(key, 15) FROM meta WHERE key LIKE 'coach.preview.%') ORDER BY seq"
+                ).fetchall()
             ]
         check_ins = due_check_ins(
             now,
