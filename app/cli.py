@@ -212,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LifeOSError as exc:
         print(f"lifeos: {exc}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:
+        # The reader went away (`lifeos … | head`): not an error of ours; stop writing quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("lifeos: interrupted", file=sys.stderr)
         return 130
