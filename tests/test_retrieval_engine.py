@@ -254,7 +254,7 @@ def test_prebuilt_vectors_round_trip_and_score_exactly(lexical: Engine):
         assert back.vectors[ref].shape == matrix.shape
         assert np.allclose(back.vectors[ref], matrix, atol=1 / 127)
     conn = lexical._require_open().conn
-    rowids = [r for (r,) in conn.execute("SELECT rowid FROM chunks_vec").fetchall()]
+    rowids = [r for (r,) in conn.execute("SELECT seq + (part << 40) FROM chunks_vectors").fetchall()]
     query = made["d5"][0]
     for sample in (rowids[:1], rowids[-1:], rowids[3:9], rowids):
         sims = vectors.similarities(conn, "chunks", query, sample, "fake@1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -91,3 +92,64 @@ def test_every_write_lands_in_the_sync_outbox(engine: Engine, home: Path) -> Non
     assert [r[0] for r in rows] == notes and {r[1] for r in rows} == {"insert"}
     hlcs = [r[2] for r in rows]
     assert hlcs == sorted(hlcs) and len(set(hlcs)) == 3
+
+
+def test_m003_moves_existing_knowledge_vectors_out_of_vec0(tmp_path: Path) -> None:
+    """A profile at schema 2 with passage and window vectors in `chunks_vec` keeps them all."""
+    from engine.store import migrations
+
+    conn = open_encrypted(tmp_path / "old.db", os.urandom(32))
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)")
+    for number, name, step in migrations.MIGRATIONS[:2]:
+        step(conn)
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, 'then')", (number, name))
+    rng = random.Random(3)
+    for seq in (1, 2):
+        conn.execute(
+            "INSERT INTO chunks (seq, id, coach_id, doc_id, text, meta) VALUES (?, ?, 'c', 'd', 't', ?)",
+            (seq, f"id{seq}", json.dumps({"vectors": seq})),
+        )
+    old = {1: _unit(rng), 2: _unit(rng), 2 + (1 << 40): _unit(rng)}  # passage 2 has one window
+    conn.execute("INSERT INTO meta VALUES ('vectors.chunks.embedder_id', 'model-a')")
+    for rowid, vec in old.items():
+        conn.execute(
+            "INSERT INTO chunks_vec (rowid, embedding) VALUES (?, vec_int8(?))",
+            (rowid, vectors.quantize_int8(vec)),
+        )
+    assert migrate(conn) == [3]
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'chunks_vec'").fetchone() is None
+    rows = conn.execute("SELECT seq, part FROM chunks_vectors ORDER BY seq, part").fetchall()
+    assert rows == [(1, 0), (2, 0), (2, 1)] and vectors.count(conn, "chunks") == 3
+    back = vectors.fetch(conn, "chunks", list(old), "model-a")
+    for rowid, vec in old.items():
+        assert vectors.dequantize_int8(vectors.quantize_int8(vec)) == pytest.approx(back[rowid])
+    hits = vectors.nearest(conn, "chunks", old[2 + (1 << 40)], "model-a", k=2)
+    assert hits[0].seq == 2 + (1 << 40) and hits[0].distance == pytest.approx(0.0, abs=1e-3)
+    conn.close()
+
+
+def test_knowledge_matrix_is_reloaded_after_any_write(tmp_path: Path) -> None:
+    conn = open_encrypted(tmp_path / "m.db", os.urandom(32))
+    migrate(conn)
+    rng = random.Random(5)
+    unit = {seq: _unit(rng) for seq in range(1, 21)}
+    for seq in unit:
+        conn.execute(
+            "INSERT INTO chunks (seq, id, coach_id, doc_id, text) VALUES (?, ?, ?, 'd', 't')",
+            (seq, f"id{seq}", "a" if seq <= 10 else "b"),
+        )
+    vectors.upsert(conn, "chunks", unit.items(), "model-a")
+    first = vectors.matrix(conn, "chunks", "model-a", "a")
+    assert first is not None and list(first.seqs) == list(range(1, 11))
+    assert vectors.matrix(conn, "chunks", "model-a", "a") is first  # cached
+    assert vectors.matrix(conn, "chunks", "model-b", "a") is None  # another space
+    vectors.upsert(conn, "chunks", [(3 + (1 << 40), unit[15])], "model-a")  # a window for passage 3
+    second = vectors.matrix(conn, "chunks", "model-a", "a")
+    assert second is not first and len(second.vectors) == 11
+    best, whole, window = second.passage_scores(unit[15])
+    i = list(second.seqs).index(3)
+    assert best[i] == pytest.approx(1.0, abs=1e-3) and window[i] == best[i] and whole[i] < 0.5
+    conn.execute("DELETE FROM chunks_vectors WHERE seq = 3")  # as a coach's removal does
+    third = vectors.matrix(conn, "chunks", "model-a", "a")
+    assert third is not None and 3 not in set(third.seqs.tolist())
+    conn.close()

@@ -15,8 +15,8 @@ from datetime import datetime
 from engine.clock import iso_utc
 from engine.coaches.manifest import Manifest, parse
 from engine.coaches.pack import Pack
-from engine.retrieval.knowledge import window_rowid
 from engine.store.connection import Connection
+from engine.store.schema import KNOWLEDGE_VECTORS_TABLE
 
 DOC_PREFIX = "coach/"
 
@@ -51,16 +51,14 @@ def installed_version(conn: Connection, coach_id: str) -> str | None:
 
 
 def remove_knowledge(conn: Connection, coach_id: str) -> int:
-    """Delete a coach's passages and every vector of them (passage and window rowids)."""
-    rows = conn.execute(
-        "SELECT seq, coalesce(json_extract(meta, '$.vectors'), 1) FROM chunks WHERE coach_id = ?", (coach_id,)
-    ).fetchall()
-    rowids = [window_rowid(int(seq), w) for seq, n in rows for w in range(int(n))]
-    for start in range(0, len(rowids), 500):
-        part = rowids[start : start + 500]
-        conn.execute(f"DELETE FROM chunks_vec WHERE rowid IN ({','.join('?' * len(part))})", part)
+    """Delete a coach's passages and every vector of them (passage and windows, keyed by seq)."""
+    passages = conn.execute("SELECT count(*) FROM chunks WHERE coach_id = ?", (coach_id,)).fetchone()[0]
+    conn.execute(
+        f"DELETE FROM {KNOWLEDGE_VECTORS_TABLE} WHERE seq IN (SELECT seq FROM chunks WHERE coach_id = ?)",
+        (coach_id,),
+    )
     conn.execute("DELETE FROM chunks WHERE coach_id = ?", (coach_id,))
-    return len(rows)
+    return int(passages)
 
 
 def write_definition(conn: Connection, pack: Pack, now: str) -> None:

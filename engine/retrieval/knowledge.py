@@ -1,10 +1,10 @@
 """Indexing a coach's knowledge: passages into `chunks` (FTS5 follows by trigger) and their vectors.
 
-Each passage is one `chunks` row. Its vectors live in `chunks_vec`: the passage itself (title and
-text, truncated by the embedder) at rowid = seq, and, when the passage is longer than one window
-(`WINDOW_TOKENS`), each overlapping window at rowid = seq + window × 2⁴⁰ (`window_rowid`). So every window
-points back at its passage with a bit mask, and no schema change or side table is needed; seqs stay
-far below 2⁴⁰.
+Each passage is one `chunks` row. Its vectors live in `chunks_vectors`, keyed by (seq, part): the
+passage itself (title and text, truncated by the embedder) at part 0, and, when the passage is longer
+than one window (`WINDOW_TOKENS`), each overlapping window at parts 1…. `engine.retrieval.vectors`
+addresses them as rowid = seq + part × 2⁴⁰ (`window_rowid`), so every window points back at its
+passage with a bit mask; seqs stay far below 2⁴⁰.
 
 `doc_id` groups the passages of one document (a letter, a chapter) so search can use the document as
 context for each of its passages; BEIR sets have no such field, and `document_key` derives it from a
@@ -27,8 +27,8 @@ from engine.retrieval import chunking, vectors
 from engine.store.connection import Connection
 from engine.store.database import Database
 
-WINDOW_SHIFT = 40
-SEQ_MASK = (1 << WINDOW_SHIFT) - 1
+WINDOW_SHIFT = vectors.PART_SHIFT
+SEQ_MASK = vectors.SEQ_MASK
 MAX_WINDOWS = 64
 EMBED_BATCH = 64
 # Windows of 128 word pieces (half MiniLM's 256): short enough that one thought dominates the vector,

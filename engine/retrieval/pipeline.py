@@ -1,9 +1,12 @@
 """Hybrid search over a coach's knowledge, as one function of numbered steps (after qmd's hybridQuery).
 
     1. BM25 probe: content words of the query (stop words dropped), any of them, top `bm25_depth`.
-    2. Vectors: the query's vector (cached) against every stored vector, passages and their windows
-       together (one KNN scan), top `dense_depth` passages. `dense` and `hybrid` score those exactly:
-       the mean of the whole-passage cosine and the best window's (`_exact_dense`).
+    2. Vectors: the query's vector (cached) against every stored vector of the coach, passages and
+       their windows together, in one matrix product over an in-memory copy of the coach's int8
+       vectors (`vectors.matrix`, loaded once per change of the vectors); top `dense_depth` passages
+       by their nearest vector. The same product gives every passage's exact dense score: the mean
+       of the whole-passage cosine and the best window's (`_exact_dense`), used by `dense` and
+       `hybrid` for those passages and by `full` for its whole candidate set.
     3. Fusion. `hybrid`: reciprocal rank fusion of 1 and 2 (DESIGN.md §4's plain baseline).
        `full`: the candidates of 1 and 2 widened to every passage of the documents of the top
        `context_passages`, all scored exactly in one pass, then a convex sum of min-max-normalised
@@ -42,13 +45,11 @@ import numpy as np
 
 from engine.errors import UsageError
 from engine.retrieval import fts, fusion, vectors
-from engine.retrieval.knowledge import MAX_WINDOWS, SEQ_MASK, WINDOW_SHIFT
 from engine.store.connection import Connection
 
 Method = Literal["bm25", "dense", "hybrid", "full"]
 METHODS: tuple[Method, ...] = ("bm25", "dense", "hybrid", "full")
 TABLE = "chunks"
-KNN_MAX = 4096  # sqlite-vec's largest k
 
 
 class QueryEmbedder(Protocol):
@@ -168,17 +169,19 @@ def search(
     dense: dict[int, float] = {}
     nearest: dict[int, float] = {}
     qvec: np.ndarray | None = None
+    scan: _Scan | None = None
     if dense_possible:
         assert embedder is not None
         t = clock()
         qvec = query_vector(embedder, query)
         timings["embed"] = (clock() - t) * 1000
         t = clock()
-        nearest = _nearest_passages(
-            conn, coach_id, qvec, embedder.embedder_id, max(settings.dense_depth, limit)
-        )
+        scan = _scan(conn, coach_id, qvec, embedder.embedder_id)
+        timings["load"] = (clock() - t) * 1000  # ~0 unless the vectors changed since the last query
+        t = clock()
+        nearest = scan.nearest(max(settings.dense_depth, limit))
         if method != "full":  # `full` scores its whole candidate set exactly in one go, in step 3
-            dense = _exact_dense(conn, list(nearest), qvec, embedder.embedder_id)
+            dense = scan.exact(list(nearest))
         timings["knn"] = (clock() - t) * 1000
     dense_available = dense_possible
 
@@ -197,13 +200,13 @@ def search(
     elif method == "hybrid":
         fused = fusion.rrf([list(bm25_rank), list(dense_rank)])
     else:
-        assert qvec is not None and embedder is not None
+        assert scan is not None
         # The KNN's own distances rank candidates well enough to pick the documents to widen to;
         # then one exact pass scores every candidate: nearest, BM25's, and their siblings.
         rough = fusion.weighted_sum([nearest, bm25], [1.0, settings.bm25_weight])
         groups = _groups(conn, fusion.ranking(rough)[: settings.context_passages], settings)
         pool = list(dict.fromkeys([*nearest, *bm25, *(s for m in groups.values() for s in m)]))
-        dense = _exact_dense(conn, pool, qvec, embedder.embedder_id)
+        dense = scan.exact(pool)
         passage_fused = fusion.weighted_sum([dense, bm25], [1.0, settings.bm25_weight])
         doc_of = {s: d for d, members in groups.items() for s in members}
         doc_mean = {d: float(np.mean([passage_fused.get(s, 0.0) for s in m])) for d, m in groups.items()}
@@ -260,76 +263,55 @@ def search(
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _nearest_passages(
-    conn: Connection, coach_id: str, qvec: np.ndarray, embedder_id: str, depth: int
-) -> dict[int, float]:
-    """Up to `depth` passages of this coach nearest to the query, each with the cosine of its nearest
-    vector among the hits (a rough score: `_exact_dense` gives the real one).
+@dataclass(frozen=True)
+class _Scan:
+    """The query against every vector of one coach: per passage (aligned with `seqs`), the cosine
+    of its nearest vector, and its exact dense score (see `_exact_dense`)."""
 
-    The KNN runs over passage and window vectors together, so a passage is found by whichever of its
-    vectors is nearest. The twin holds every coach's vectors (one space per table), so when another
-    coach's passages crowd the list the scan is repeated with a larger k.
+    seqs: np.ndarray
+    best: np.ndarray
+    dense: np.ndarray
+    matrix: vectors.Matrix | None
+
+    def nearest(self, depth: int) -> dict[int, float]:
+        """The `depth` passages with the nearest vectors, best first, each with that cosine (a
+        rough score: the passage is found by whichever of its vectors is nearest)."""
+        if not len(self.seqs):
+            return {}
+        top = vectors.top_indexes(self.best, depth)
+        return {int(self.seqs[i]): float(self.best[i]) for i in top}
+
+    def exact(self, seqs: Sequence[int]) -> dict[int, float]:
+        """Exact dense scores of these passages (those without vectors are left out)."""
+        if self.matrix is None:
+            return {}
+        found, idx = self.matrix.positions(seqs)
+        return {int(s): float(self.dense[i]) for s, i in zip(found, idx, strict=True)}
+
+
+def _scan(conn: Connection, coach_id: str, qvec: np.ndarray, embedder_id: str) -> _Scan:
+    """One pass over the coach's vectors in memory (`vectors.matrix`).
+
+    Each passage's dense score is the mean of its whole-passage cosine and its best window's
+    (`_exact_dense`). One product scores every passage, so candidates found only by BM25 or by their
+    document are scored exactly too, without a second scan or a fetch.
     """
-    k = min(KNN_MAX, depth * 3)
-    best: dict[int, float] = {}
-    while True:
-        hits = vectors.nearest(conn, TABLE, qvec, embedder_id, k)
-        mine = _of_coach(conn, {h.seq & SEQ_MASK for h in hits}, coach_id)
-        best = {}
-        for h in hits:
-            seq = h.seq & SEQ_MASK
-            if seq in mine and seq not in best:
-                best[seq] = 1.0 - h.distance
-        crowded = len(mine) < len({h.seq & SEQ_MASK for h in hits})
-        if len(best) >= depth or not crowded or len(hits) < k or k >= KNN_MAX:
-            break
-        k = min(KNN_MAX, k * 4)
-    return {s: best[s] for s in list(best)[:depth]}
+    m = vectors.matrix(conn, TABLE, embedder_id, coach_id)
+    if m is None or not len(m.seqs):
+        empty = np.empty(0, dtype=np.float32)
+        return _Scan(np.empty(0, dtype=np.int64), empty, empty, None)
+    best, whole, window = m.passage_scores(qvec)
+    return _Scan(m.seqs, best, _exact_dense(whole, window), m)
 
 
-def _exact_dense(
-    conn: Connection, seqs: Sequence[int], qvec: np.ndarray, embedder_id: str
-) -> dict[int, float]:
-    """Each passage's dense score: the mean of its whole-passage cosine and its best window's.
+def _exact_dense(whole: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """A passage's dense score: the mean of its whole-passage cosine and its best window's.
 
     The passage vector sees the title and the start (the embedder truncates); the best window sees
     any one part in full. Their mean beat either alone and their max on the stoic set (nDCG@10 0.242
     against 0.229 passage, 0.217 best window). A passage that fits one window is its own best window.
-    Distances are computed for these rows only (`vectors.similarities`), so candidates found only by
-    BM25 or by their document are scored exactly too, without a second scan.
     """
-    if not seqs:
-        return {}
-    sims = vectors.similarities(conn, TABLE, qvec, _existing_rowids(conn, seqs), embedder_id)
-    whole: dict[int, float] = {}
-    window: dict[int, float] = {}
-    for rowid, sim in sims.items():
-        seq = rowid & SEQ_MASK
-        if rowid == seq:
-            whole[seq] = sim
-        elif sim > window.get(seq, -2.0):
-            window[seq] = sim
-    return {s: 0.5 * (w + window.get(s, w)) for s, w in whole.items()}
-
-
-def _existing_rowids(conn: Connection, seqs: Sequence[int]) -> list[int]:
-    """The vec0 rowids of each passage and its windows (their count is kept in the passage's meta)."""
-    marks = ",".join("?" * len(seqs))
-    counts = conn.execute(
-        f"SELECT seq, coalesce(json_extract(meta, '$.vectors'), 1) FROM chunks WHERE seq IN ({marks})",
-        list(seqs),
-    ).fetchall()
-    return [int(s) + (w << WINDOW_SHIFT) for s, n in counts for w in range(min(int(n), MAX_WINDOWS))]
-
-
-def _of_coach(conn: Connection, seqs: set[int], coach_id: str) -> set[int]:
-    if not seqs:
-        return set()
-    marks = ",".join("?" * len(seqs))
-    rows = conn.execute(
-        f"SELECT seq FROM chunks WHERE seq IN ({marks}) AND coach_id = ?", [*seqs, coach_id]
-    ).fetchall()
-    return {int(r[0]) for r in rows}
+    return 0.5 * (whole + window)
 
 
 def _groups(conn: Connection, seqs: Sequence[int], settings: Settings) -> dict[str, list[int]]:

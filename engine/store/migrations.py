@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from engine.errors import DataError
 from engine.store.connection import Connection
-from engine.store.schema import INITIAL_SCHEMA, MEMORY_SCHEMA
+from engine.store.schema import INITIAL_SCHEMA, KNOWLEDGE_VECTORS_SCHEMA, MEMORY_SCHEMA
 
 Migration = Callable[[Connection], None]
 
@@ -50,9 +50,16 @@ def m002_memory(conn: Connection) -> None:
     run_script(conn, MEMORY_SCHEMA)
 
 
+def m003_knowledge_vectors(conn: Connection) -> None:
+    """Knowledge vectors (passages and windows) from the `chunks_vec` vec0 twin into a plain table
+    keyed by (seq, part), existing rows included, with a generation stamp for in-memory copies."""
+    run_script(conn, KNOWLEDGE_VECTORS_SCHEMA)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial", m001_initial),
     (2, "memory", m002_memory),
+    (3, "knowledge_vectors", m003_knowledge_vectors),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

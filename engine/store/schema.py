@@ -240,3 +240,37 @@ CREATE TABLE documents (
     updated_at TEXT NOT NULL
 );
 """
+
+
+# Migration 3: a coach's knowledge vectors move from the `chunks_vec` vec0 twin to a plain table.
+# A vec0 KNN scans every vector of every coach through sqlite-vec's kernel (150 ms at 100k passages
+# with their windows) and fetches candidates one row at a time (100 ms more); search now loads one
+# coach's int8 vectors once into memory (engine/retrieval/vectors.py, `matrix`) and scores them all
+# with one matrix product (~10 ms), and candidates' vectors are read by `seq` from a B-tree. Rows are
+# (passage seq, part): part 0 is the passage vector, parts 1… its windows (the old rowid layout
+# seq + part × 2⁴⁰, split in two). Every write to the table stamps a fresh random generation in
+# `meta`, so an in-memory copy is never used after the vectors change, whoever changed them.
+KNOWLEDGE_VECTORS_TABLE = "chunks_vectors"
+KNOWLEDGE_GENERATION_KEY = "vectors.chunks.generation"
+_STAMP = f"""
+    INSERT INTO meta (key, value) VALUES ('{KNOWLEDGE_GENERATION_KEY}', hex(randomblob(16)))
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;"""
+KNOWLEDGE_VECTORS_SCHEMA = f"""
+CREATE TABLE chunks_vectors (
+    seq       INTEGER NOT NULL,
+    part      INTEGER NOT NULL,
+    embedding BLOB NOT NULL,
+    PRIMARY KEY (seq, part)
+) WITHOUT ROWID;
+CREATE TRIGGER chunks_vectors_ai AFTER INSERT ON chunks_vectors BEGIN{_STAMP}
+END;
+CREATE TRIGGER chunks_vectors_ad AFTER DELETE ON chunks_vectors BEGIN{_STAMP}
+END;
+CREATE TRIGGER chunks_vectors_au AFTER UPDATE ON chunks_vectors BEGIN{_STAMP}
+END;
+INSERT INTO chunks_vectors (seq, part, embedding)
+    SELECT rowid & {(1 << 40) - 1}, rowid >> 40, embedding FROM chunks_vec;
+DROP TABLE chunks_vec;
+INSERT INTO meta (key, value) VALUES ('{KNOWLEDGE_GENERATION_KEY}', hex(randomblob(16)))
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+"""
