@@ -445,7 +445,9 @@ class MemoryApi:
             raise UsageError("limit must be at least 1")
         db = self._require_open()
         embedder = self._embedder()
-        vector = embedder.embed(query, kind="query") if embedder is not None else None
+        from engine.retrieval.pipeline import query_vector  # cached: a re-asked question costs nothing
+
+        vector = query_vector(embedder, query) if embedder is not None else None
         now = self.clock()
         with db.atomic() as conn:
             hits = recall_mod.recall(

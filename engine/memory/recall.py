@@ -73,7 +73,9 @@ def recall(
     fact_params: tuple[object, ...] = (stamp,) if as_of else ()
     lists["bm25_facts"] = [
         ("fact", h.seq)
-        for h in fts.search(conn, "facts", query, limit=CANDIDATES, where=fact_filter, params=fact_params)
+        for h in fts.search(
+            conn, "facts", query, limit=CANDIDATES, where=fact_filter, params=fact_params, snippet_column=None
+        )
     ]
     lists["bm25_notes"] = [
         ("note", h.seq)
@@ -84,6 +86,7 @@ def recall(
             limit=CANDIDATES,
             where="t.status = 'active' AND t.created_at <= ?",
             params=(stamp,),
+            snippet_column=None,
         )
     ]
     # 2. Vectors.

@@ -71,7 +71,7 @@ def search(
     query: str,
     *,
     limit: int = 20,
-    snippet_column: int = -1,
+    snippet_column: int | None = -1,
     where: str = "",
     params: tuple[object, ...] = (),
     max_scored: int = MAX_SCORED,
@@ -99,6 +99,8 @@ def search(
         floor = int(cutoff[0]) if cutoff else 0
         ranked = conn.execute(rank_sql, (expression, floor, *params, limit)).fetchall()
         if ranked:
+            if snippet_column is None:  # callers that only rank (recall, fusion) skip the snippet pass
+                return [FtsHit(int(seq), float(score), "") for seq, score in ranked]
             return _with_snippets(conn, table, expression, ranked, snippet_column)
     return []
 
