@@ -232,30 +232,12 @@ class HeartbeatApi(MemoryApi):
         power: PowerState = power_state()
         if power == "battery":
             return RoleResult("extract", False, "waiting for mains power"), state
-        from engine.memory import capture as capture_mod
-
-        calls, facts = 0, 0
-        similarity, thresholds = self._similarity()
-        index = self._fact_indexer(similarity)
+        facts = 0
         for seq, note_id in rows:
-            note = self.get_note(note_id)
-            spans = self._entities_in(note.body, now)
-            calls += 1
-            with db.atomic() as conn:
-                result = capture_mod.extract(
-                    conn,
-                    note,
-                    spans,
-                    now=now,
-                    device_id=self.device_id,
-                    similarity=similarity,
-                    thresholds=thresholds,
-                    index=index,
-                )
-                touched = [m.entity_id for m in result.mentions if m.entity_id]
-                self._refresh_summaries(conn, touched)
+            result = self.learn_from_note(note_id)
             facts += sum(1 for r in result.facts if r.outcome != "duplicate")
             since = seq
+        calls = len(rows)  # one NER pass per note
         detail = {"notes": len(rows), "facts": facts, "power": power}
         return RoleResult("extract", True, f"{len(rows)} new note(s)", calls, [], detail), {"note_seq": since}
 

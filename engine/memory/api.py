@@ -19,6 +19,7 @@ from engine.memory import capture as capture_mod
 from engine.memory import entities as entities_mod
 from engine.memory import facts as facts_mod
 from engine.memory import graph as graph_mod
+from engine.memory import notes as notes_mod
 from engine.memory import recall as recall_mod
 from engine.memory import remember as remember_mod
 from engine.memory import summary as summary_mod
@@ -28,6 +29,7 @@ from engine.memory.contradiction import LEXICAL, SEMANTIC, Thresholds, infer_cat
 from engine.memory.decay import tier
 from engine.memory.entities import Entity
 from engine.memory.facts import Fact
+from engine.memory.notes import Note
 from engine.memory.recall import RecallHit
 from engine.memory.remember import FactResult, Suggestion
 from engine.memory.similarity import Similarity, lexical_similarity
@@ -399,33 +401,52 @@ class MemoryApi:
         now = self.clock()
         spans = self._entities_in(text, now)
         similarity, thresholds = self._similarity()
-        index = self._fact_indexer(similarity)
         embedder = self._embedder()
         with db.atomic() as conn:
-            result = capture_mod.capture(
-                conn,
-                text,
-                spans,
-                now=now,
-                device_id=self.device_id,
-                similarity=similarity,
-                thresholds=thresholds,
-                index=index,
+            note = notes_mod.insert_note(
+                conn, text, title=None, kind="capture", source="capture", now=now, device_id=self.device_id
             )
+            result = self._learn(conn, note, spans, now, similarity, thresholds)
             if embedder is not None:
-                seq = conn.execute("SELECT seq FROM notes WHERE id = ?", (result.note.id,)).fetchone()[0]
                 from engine.memory.semantic import write_vectors
 
-                write_vectors(
-                    conn,
-                    "notes",
-                    [(int(seq), result.note.body)],
-                    embedder,
-                    getattr(similarity, "vectors", None),
-                )
-            touched = [m.entity_id for m in result.mentions if m.entity_id]
-            touched += [e for r in result.facts for e in r.fact.related_entities]
-            self._refresh_summaries(conn, touched)
+                seq = conn.execute("SELECT seq FROM notes WHERE id = ?", (note.id,)).fetchone()[0]
+                embed = getattr(similarity, "vectors", None)
+                write_vectors(conn, "notes", [(int(seq), note.body)], embedder, embed)
+        return result
+
+    def learn_from_note(self, note_id: str) -> CaptureResult:
+        """What capture does, for a note already saved (the heartbeat's fact extraction)."""
+        db = self._require_open()
+        now = self.clock()
+        note = self.get_note(note_id)  # type: ignore[attr-defined]  (the facade's notes section)
+        spans = self._entities_in(note.body, now)
+        similarity, thresholds = self._similarity()
+        with db.atomic() as conn:
+            return self._learn(conn, note, spans, now, similarity, thresholds)
+
+    def _learn(
+        self,
+        conn: Connection,
+        note: Note,
+        spans: list[Any],
+        now: datetime,
+        similarity: Similarity,
+        thresholds: Thresholds,
+    ) -> CaptureResult:
+        result = capture_mod.extract(
+            conn,
+            note,
+            spans,
+            now=now,
+            device_id=self.device_id,
+            similarity=similarity,
+            thresholds=thresholds,
+            index=self._fact_indexer(similarity),
+        )
+        touched = [m.entity_id for m in result.mentions if m.entity_id]
+        touched += [e for r in result.facts for e in r.fact.related_entities]
+        self._refresh_summaries(conn, touched)
         return result
 
     def _entities_in(self, text: str, now: datetime) -> list[Any]:
@@ -504,7 +525,12 @@ class MemoryApi:
         db = self._require_open()
         now = self.clock()
         with db.atomic() as conn:
-            stamps = [r[0] for r in conn.execute("SELECT created_at FROM notes WHERE source NOT IN ('import', 'heartbeat')")]
+            stamps = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT created_at FROM notes WHERE source NOT IN ('import', 'heartbeat')"
+                )
+            ]
             tz = now.tzinfo
             moments = [datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(tz) for s in stamps]
             preferences = [

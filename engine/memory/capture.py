@@ -18,7 +18,7 @@ from engine.memory import entities as entities_mod
 from engine.memory import graph
 from engine.memory.contradiction import Thresholds
 from engine.memory.entities import Entity
-from engine.memory.notes import Note, insert_note
+from engine.memory.notes import Note
 from engine.memory.remember import FactResult, Indexer, remember
 from engine.memory.similarity import Similarity
 from engine.store.connection import Connection
@@ -117,23 +117,6 @@ def _place(linked: list[Entity], spans: Sequence[Span], text: str, areas: list[E
     if re.search(r"https?://|\b(read|watch|listen|book|article|podcast|quote)\b", text, re.IGNORECASE):
         return Placement("resources", None, None, "it looks like reference material")
     return Placement("inbox", None, None, "no project, area or person in it yet: sort it later")
-
-
-def capture(
-    conn: Connection,
-    text: str,
-    spans: Sequence[Span],
-    *,
-    now: datetime,
-    device_id: str,
-    similarity: Similarity,
-    thresholds: Thresholds,
-    index: Indexer | None = None,
-) -> CaptureResult:
-    note = insert_note(conn, text, title=None, kind="capture", source="capture", now=now, device_id=device_id)
-    return extract(
-        conn, note, spans, now=now, device_id=device_id, similarity=similarity, thresholds=thresholds, index=index
-    )
 
 
 def extract(
