@@ -220,5 +220,37 @@ def button(page: Page, name: str) -> Locator:
 
 def destination(page: Page, label: str) -> Locator:
     """A navigation destination: a tab of the NavigationBar or a button of the NavigationRail."""
-    name = re.compile(rf"^{re.escape(label)}\b")
+    # Exact label, optionally followed by Flutter's "Tab n of m": a "Chat with …" button must not match.
+    name = re.compile(rf"^{re.escape(label)}(\s+Tab \d+ of \d+)?$")
     return page.get_by_role("tab", name=name).or_(page.get_by_role("button", name=name))
+
+
+def chip(page: Page, label: str) -> Locator:
+    """A Chip: Flutter exposes a selectable chip as ``role="checkbox"`` named by its label."""
+    return page.get_by_role("checkbox", name=label, exact=True)
+
+
+def unlock(page: Page, passphrase: str) -> None:
+    """Type the passphrase on the unlock screen and press Unlock."""
+    expect(button(page, "Unlock")).to_be_visible(timeout=FIRST_PAINT_TIMEOUT_MS)
+    enter_text(page, "Passphrase", passphrase)
+    button(page, "Unlock").click()
+    expect(button(page, "Unlock")).to_have_count(0)
+
+
+def shoot_both(page: Page, shots: Screenshots, step: str, check: Locator | None = None) -> None:
+    """Screenshot the current screen at phone and laptop size (the app re-lays out without reloading).
+
+    ``check`` is waited for at each size, so a picture is only taken of a settled screen.
+    """
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page.set_viewport_size(viewport)
+        if check is not None:
+            expect(check.first).to_be_visible()
+        shots.take(page, f"{step} {name}")
+
+
+def shown(page: Page, text: str) -> Locator:
+    """Text on screen, as Flutter exposes it: a node's text, or part of a merged node's ``aria-label``
+    (a ListTile, a Card or a tooltip-wrapped control announces its texts together)."""
+    return page.get_by_text(text, exact=False).or_(page.get_by_label(text, exact=False)).first

@@ -98,6 +98,9 @@ def test_first_run_note_survives_reload_and_unlock(
 
         enter_text(page, "Confirm passphrase", PASSPHRASE)
         button(page, "Create profile").click()
+        # Onboarding comes first; it can be skipped.
+        expect(page.get_by_text("What would you like to work on?")).to_be_visible()
+        button(page, "Skip for now").click()
         expect(field(page, "New note")).to_be_visible()
         expect(page.get_by_text("No notes yet.", exact=False)).to_be_visible()
         assert Engine.exists(profile_home)
@@ -125,6 +128,7 @@ def test_first_run_note_survives_reload_and_unlock(
 
         enter_text(page, "Passphrase", PASSPHRASE)
         button(page, "Unlock").click()
+        destination(page, "Daily notes").click()
         expect(page.get_by_text(text)).to_be_visible()
         shots.take(page, "unlocked note still there")
     finally:
@@ -154,12 +158,12 @@ def test_wrong_passphrase_keeps_the_profile_locked(
 
             enter_text(page, "Passphrase", PASSPHRASE)
             button(page, "Unlock").click()
-            expect(page.get_by_text("Booked the dentist for Thursday")).to_be_visible()
-            shots.take(page, "unlocked wide layout")
+            expect(button(page, "Install Stoic Mentor")).to_be_visible()
+            shots.take(page, "unlocked wide layout gallery")
 
-            destination(page, "Gallery").click()
-            expect(page.get_by_text("arriving in the next release", exact=False)).to_be_visible()
-            shots.take(page, "gallery coming soon")
+            destination(page, "Daily notes").click()
+            expect(page.get_by_text("Booked the dentist for Thursday")).to_be_visible()
+            shots.take(page, "daily notes")
 
             button(page, "Lock").click()
             expect(button(page, "Unlock")).to_be_visible()

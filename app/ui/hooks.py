@@ -27,3 +27,15 @@ def use_latest_state(initial: T) -> tuple[T, Callable[[T | Callable[[T], T]], No
         set_value(latest.current)
 
     return value, set_latest, lambda: latest.current
+
+
+def use_page_width() -> float:
+    """The page width, re-rendering the caller when the browser window is resized."""
+    page = ft.context.page
+    width, set_width = ft.use_state(page.width or 0)
+
+    def follow_resizes() -> None:
+        page.on_resize = lambda e: set_width(e.width)
+
+    ft.use_effect(follow_resizes, dependencies=[])
+    return width

@@ -1,12 +1,13 @@
 """The root component: locked or unlocked, and the one Engine a browser session works with.
 
-The session's only application state is the unlocked ``Engine`` (or ``None`` while locked). Views
-below receive it through ``ProfileContext`` (see ``app.ui.profile_context``).
+The session's application state is the unlocked ``Engine`` (or ``None`` while locked), whether the
+profile was just created (onboarding comes first), and the memory ``revision`` that tells every view
+to reload after a write. Views below receive them through ``ProfileContext``.
 
 Flet keeps a web session alive on the server for an hour after its tab disconnects, and a reloaded
 tab reconnects to it. A profile must not stay unlocked without anyone looking at it, so losing the
 connection locks: the Engine is closed at once (its key leaves memory), and a tab that reconnects
-is re-rendered and finds the unlock screen.
+is re-rendered and finds the unlock screen. Inactivity locks too (``app.ui.idle_lock``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 import flet as ft
 
 from app.ui.hooks import use_latest_state
+from app.ui.idle_lock import use_idle_lock
+from app.ui.onboarding_view import OnboardingView
 from app.ui.profile_context import ProfileContext, UnlockedProfile
 from app.ui.routes import AppRouter
 from app.ui.unlock_view import UnlockView
@@ -24,8 +27,10 @@ from engine.api import Engine
 
 @ft.component
 def App(home: Path) -> ft.Control:
-    """Show the unlock screen until the profile at ``home`` is open, then the navigation shell."""
+    """Show the unlock screen until the profile at ``home`` is open, then onboarding or the shell."""
     engine, set_engine, latest_engine = use_latest_state(None)
+    onboarding, set_onboarding = ft.use_state(False)
+    revision, set_revision = ft.use_state(0)
     _, set_reconnects = ft.use_state(0)
     page = ft.context.page
 
@@ -35,6 +40,11 @@ def App(home: Path) -> ft.Control:
         if current is not None:
             current.close()
         set_engine(None)
+        set_onboarding(False)
+
+    def unlocked(opened: Engine, created: bool) -> None:
+        set_onboarding(created)
+        set_engine(opened)
 
     def lock_when_disconnected() -> None:
         page.on_disconnect = lambda _e: lock()
@@ -43,7 +53,18 @@ def App(home: Path) -> ft.Control:
         page.on_connect = lambda _e: set_reconnects(lambda n: n + 1)
 
     ft.use_effect(lock_when_disconnected, dependencies=[])
+    active = use_idle_lock(home, engine is not None, lock)
 
     if engine is None:
-        return UnlockView(home=home, on_unlocked=set_engine)
-    return ProfileContext(UnlockedProfile(engine=engine, lock=lock), AppRouter)
+        return UnlockView(home=home, on_unlocked=unlocked)
+    profile = UnlockedProfile(
+        engine=engine,
+        lock=lock,
+        home=home,
+        revision=revision,
+        changed=lambda: set_revision(lambda n: n + 1),
+        active=active,
+    )
+    if onboarding:
+        return ProfileContext(profile, lambda: OnboardingView(on_done=lambda: set_onboarding(False)))
+    return ProfileContext(profile, AppRouter)

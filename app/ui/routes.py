@@ -1,6 +1,6 @@
-"""The one place that maps URLs to screens: the shell around the section the URL names.
+"""The one place that maps URLs to screens: the shell around the screen the URL names.
 
-Every section lives under the shell layout; ``/`` and unknown paths show the home section, so an
+Every screen lives under the shell layout; ``/`` and unknown paths show the home section, so an
 old bookmark never lands on an empty page.
 """
 
@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import flet as ft
 
-from app.ui.sections import SECTIONS, home_section
+from app.ui.sections import SCREENS, home_section
 from app.ui.shell import Shell
 
 
 def build_routes() -> list[ft.Route]:
-    """One layout route (the shell) whose children are the sections, derived from ``SECTIONS``."""
+    """One layout route (the shell) whose children are the screens, derived from ``SCREENS``."""
     home = home_section().component
     children = [ft.Route(index=True, component=home)]
-    children += [ft.Route(path=s.path.lstrip("/"), component=s.component) for s in SECTIONS]
+    for screen in SCREENS:
+        base = screen.path.lstrip("/")
+        children += [
+            ft.Route(path=f"{base}/{sub}", component=component) for sub, component in screen.subroutes
+        ]
+        children.append(ft.Route(path=base, component=screen.component))
     children.append(ft.Route(path=":unknown*", component=home))
     return [ft.Route(component=Shell, children=children)]
 

@@ -1,8 +1,9 @@
 """The screens of the unlocked app, in the order the navigation lists them.
 
 The navigation bar/rail, the header title and the router (``app.ui.routes``) are all derived from
-``SECTIONS``; adding a screen is one entry here. URLs are real paths (``/notes``), so a reload
-returns to the same screen after unlocking.
+``SECTIONS``; adding a screen is one entry here. URLs are real paths (``/notes``, ``/para/people``),
+so a reload returns to the same screen after unlocking. Settings is a screen too, reached from the
+header rather than the navigation (it is visited rarely and a sixth tab would crowd a phone).
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from dataclasses import dataclass
 
 import flet as ft
 
-from app.ui.coming_soon import ChatComingSoon, GalleryComingSoon, ParaComingSoon
+from app.ui.chat_view import ChatView
 from app.ui.daily_notes_view import DailyNotesView
+from app.ui.gallery_view import GalleryView
+from app.ui.inbox_view import InboxView
+from app.ui.para_entity_view import EntityView
+from app.ui.para_view import ParaView
+from app.ui.settings_view import SettingsView
 
 
 @dataclass(frozen=True)
 class Section:
-    """One destination of the main navigation."""
+    """One screen: its URL, its name in the header and navigation, and its component."""
 
     id: str
     path: str
@@ -26,24 +32,20 @@ class Section:
     icon: ft.IconData
     selected_icon: ft.IconData
     component: Callable[[], ft.Control]
+    subroutes: tuple[tuple[str, Callable[[], ft.Control]], ...] = ()
+    """Deeper paths under ``path`` (relative, with ``:params``), most specific first."""
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section(
-        "gallery",
-        "/gallery",
-        "Gallery",
-        ft.Icons.STOREFRONT_OUTLINED,
-        ft.Icons.STOREFRONT,
-        GalleryComingSoon,
-    ),
+    Section("gallery", "/gallery", "Gallery", ft.Icons.STOREFRONT_OUTLINED, ft.Icons.STOREFRONT, GalleryView),
     Section(
         "chat",
         "/chat",
         "Chat",
         ft.Icons.CHAT_BUBBLE_OUTLINE,
         ft.Icons.CHAT_BUBBLE,
-        ChatComingSoon,
+        ChatView,
+        subroutes=((":coach_id", ChatView),),
     ),
     Section(
         "para",
@@ -51,28 +53,38 @@ SECTIONS: tuple[Section, ...] = (
         "PARA",
         ft.Icons.VIEW_KANBAN_OUTLINED,
         ft.Icons.VIEW_KANBAN,
-        ParaComingSoon,
+        ParaView,
+        subroutes=(("entity/:entity_id", EntityView), (":kind", ParaView)),
     ),
     Section(
-        "notes",
-        "/notes",
-        "Daily notes",
-        ft.Icons.EDIT_NOTE_OUTLINED,
-        ft.Icons.EDIT_NOTE,
-        DailyNotesView,
+        "notes", "/notes", "Daily notes", ft.Icons.EDIT_NOTE_OUTLINED, ft.Icons.EDIT_NOTE, DailyNotesView
     ),
+    Section("inbox", "/inbox", "Inbox", ft.Icons.INBOX_OUTLINED, ft.Icons.INBOX, InboxView),
 )
+"""The main navigation, in order."""
 
-HOME_SECTION_ID = "notes"
-"""Where ``/`` leads: the daily notes are what a coachee opens the app for today."""
+SETTINGS = Section(
+    "settings", "/settings", "Settings", ft.Icons.SETTINGS_OUTLINED, ft.Icons.SETTINGS, SettingsView
+)
+SCREENS: tuple[Section, ...] = (*SECTIONS, SETTINGS)
+"""Every routed screen: the navigation's sections plus those reached from the header."""
+
+HOME_SECTION_ID = "gallery"
+"""Where ``/`` leads: the coaches are the heart of the app, and a new coachee starts by picking one."""
 
 
-def section_for_path(pathname: str) -> Section:
-    """The section a URL belongs to; ``/`` and unknown paths fall back to the home section."""
-    for section in SECTIONS:
+def screen_for_path(pathname: str) -> Section:
+    """The screen a URL belongs to; ``/`` and unknown paths fall back to the home section."""
+    for section in SCREENS:
         if pathname == section.path or pathname.startswith(section.path + "/"):
             return section
     return home_section()
+
+
+def section_for_path(pathname: str) -> Section:
+    """Kept for callers that only care about navigation sections (Settings maps to home)."""
+    screen = screen_for_path(pathname)
+    return screen if screen in SECTIONS else home_section()
 
 
 def home_section() -> Section:

@@ -50,8 +50,11 @@ def check_new_passphrase(passphrase: str, confirm: str) -> tuple[str | None, str
 
 
 @ft.component
-def UnlockView(home: Path, on_unlocked: Callable[[Engine], None]) -> ft.Control:
-    """Create or unlock the profile at ``home``; hands the open Engine to ``on_unlocked``."""
+def UnlockView(home: Path, on_unlocked: Callable[[Engine, bool], None]) -> ft.Control:
+    """Create or unlock the profile at ``home``; hands the open Engine to ``on_unlocked``.
+
+    The second argument says whether the profile was just created, so the root can start onboarding.
+    """
     creating, set_creating = ft.use_state(lambda: not Engine.exists(home))
     form, set_form, latest_form = use_latest_state(UnlockForm())
 
@@ -84,7 +87,7 @@ def UnlockView(home: Path, on_unlocked: Callable[[Engine], None]) -> ft.Control:
         except LifeOSError as exc:
             set_form(UnlockForm(passphrase_error=f"The profile could not be opened: {exc}"))
         else:
-            on_unlocked(engine)
+            on_unlocked(engine, creating)
 
     def edit(field: str) -> Callable[[ft.Event[ft.TextField]], None]:
         def on_change(e: ft.Event[ft.TextField]) -> None:

@@ -1,0 +1,318 @@
+"""Coach gallery: browse the catalog by domain and language, install with real progress, then chat.
+
+Installing verifies every checksum and indexes the coach's knowledge into the encrypted profile
+(about a second for a demo coach here, longer for a large one), so it runs in a worker thread; the
+engine reports (stage, done, total) from that thread and the progress bar follows through the event
+loop (``call_soon_threadsafe``), at most every ``PROGRESS_STEP`` of the way to keep the wire quiet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import flet as ft
+
+from app.ui.hooks import use_latest_state
+from app.ui.profile_context import use_profile
+from app.ui.theme import SPACE_M, SPACE_S
+from engine.api import LifeOSError
+
+DOMAINS = ("All", "Health", "Wealth", "Wisdom")
+DOMAIN_COLORS = {"Health": ft.Colors.GREEN, "Wealth": ft.Colors.AMBER_800, "Wisdom": ft.Colors.INDIGO}
+DOMAIN_ICONS = {
+    "Health": ft.Icons.FAVORITE_OUTLINE,
+    "Wealth": ft.Icons.SAVINGS_OUTLINED,
+    "Wisdom": ft.Icons.AUTO_STORIES_OUTLINED,
+}
+STAGE_WORDS = {"verify": "Checking", "download": "Downloading", "embed": "Embedding", "index": "Indexing"}
+PROGRESS_STEP = 0.02
+
+
+@dataclass(frozen=True)
+class Installing:
+    coach_id: str
+    stage: str = "verify"
+    done: int = 0
+    total: int = 0
+
+    @property
+    def share(self) -> float | None:
+        return self.done / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class GalleryState:
+    entries: tuple[Any, ...] = ()
+    installed: tuple[str, ...] = ()
+    loaded: bool = False
+    domain: str = "All"
+    language: str = "All"
+    installing: Installing | None = None
+    result: str | None = None
+    problem: str | None = None
+    revision: int = 0
+
+
+def size_text(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{max(n // 1000, 1)} kB"
+
+
+def languages_of(entries: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(sorted({lang for e in entries for lang in e.languages}))
+
+
+def visible_entries(state: GalleryState) -> list[Any]:
+    return [
+        e
+        for e in state.entries
+        if (state.domain == "All" or e.domain == state.domain)
+        and (state.language == "All" or state.language in e.languages)
+    ]
+
+
+def _avatar(name: str, domain: str) -> ft.Control:
+    initials = "".join(w[0] for w in name.split()[:2]).upper()
+    return ft.CircleAvatar(
+        content=ft.Text(initials, weight=ft.FontWeight.BOLD),
+        bgcolor=DOMAIN_COLORS.get(domain, ft.Colors.PRIMARY),
+        color=ft.Colors.WHITE,
+        radius=24,
+    )
+
+
+def _badge(text: str, color: str) -> ft.Control:
+    return ft.Container(
+        padding=ft.Padding.symmetric(horizontal=8, vertical=2),
+        border_radius=10,
+        bgcolor=ft.Colors.with_opacity(0.12, color),
+        content=ft.Text(text, size=12, color=color, weight=ft.FontWeight.W_500),
+    )
+
+
+def _card(
+    entry: Any, state: GalleryState, install: Callable[[str], Any], chat: Callable[[str], Any]
+) -> ft.Control:
+    installed = entry.id in state.installed
+    busy = state.installing is not None and state.installing.coach_id == entry.id
+    color = DOMAIN_COLORS.get(entry.domain, ft.Colors.PRIMARY)
+    footer: list[ft.Control]
+    if busy and state.installing is not None:
+        inst = state.installing
+        counts = f" {inst.done:,} of {inst.total:,}" if inst.total else ""
+        footer = [
+            ft.ProgressBar(value=inst.share, semantics_label=f"Installing {entry.name}"),
+            ft.Text(
+                f"{STAGE_WORDS.get(inst.stage, inst.stage)}{counts}…",
+                size=12,
+                color=ft.Colors.ON_SURFACE_VARIANT,
+            ),
+        ]
+    elif installed:
+        footer = [
+            ft.Row(
+                alignment=ft.MainAxisAlignment.SPACE_BETWEEN,
+                controls=[
+                    ft.Row(
+                        tight=True,
+                        spacing=4,
+                        controls=[
+                            ft.Icon(ft.Icons.CHECK_CIRCLE, size=18, color=ft.Colors.PRIMARY),
+                            ft.Text("Installed", color=ft.Colors.PRIMARY),
+                        ],
+                    ),
+                    ft.FilledTonalButton(
+                        content=f"Chat with {entry.name}",
+                        icon=ft.Icons.CHAT_BUBBLE_OUTLINE,
+                        on_click=chat(entry.id),
+                    ),
+                ],
+                wrap=True,
+            )
+        ]
+    else:
+        footer = [
+            ft.Row(
+                alignment=ft.MainAxisAlignment.END,
+                controls=[
+                    ft.FilledButton(
+                        content=f"Install {entry.name}",
+                        icon=ft.Icons.DOWNLOAD,
+                        disabled=state.installing is not None,
+                        on_click=install(entry.id),
+                    )
+                ],
+            )
+        ]
+    return ft.Container(
+        col={"xs": 12, "md": 6},
+        content=ft.Card(
+            content=ft.Container(
+                padding=ft.Padding.all(SPACE_M),
+                content=ft.Column(
+                    spacing=SPACE_S,
+                    controls=[
+                        ft.Row(
+                            controls=[
+                                _avatar(entry.name, entry.domain),
+                                ft.Column(
+                                    expand=True,
+                                    spacing=2,
+                                    controls=[
+                                        ft.Text(entry.name, theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
+                                        ft.Row(
+                                            spacing=6,
+                                            wrap=True,
+                                            controls=[
+                                                _badge(entry.domain, color),
+                                                _badge(
+                                                    " · ".join(entry.languages).upper(), ft.Colors.BLUE_GREY
+                                                ),
+                                                _badge(size_text(entry.size), ft.Colors.BLUE_GREY),
+                                            ],
+                                        ),
+                                    ],
+                                ),
+                            ]
+                        ),
+                        ft.Text(entry.description, max_lines=4, overflow=ft.TextOverflow.ELLIPSIS),
+                        ft.Text(
+                            "  ".join(f"#{t}" for t in entry.tags),
+                            size=12,
+                            color=ft.Colors.ON_SURFACE_VARIANT,
+                            max_lines=2,
+                        ),
+                        *footer,
+                    ],
+                ),
+            )
+        ),
+    )
+
+
+def _filters(
+    state: GalleryState, pick_domain: Callable[[str], Any], pick_language: Callable[[str], Any]
+) -> ft.Control:
+    chips = [
+        ft.Chip(
+            label=d,
+            leading=ft.Icon(DOMAIN_ICONS[d], size=18) if d in DOMAIN_ICONS else None,
+            selected=state.domain == d,
+            show_checkmark=False,
+            on_select=pick_domain(d),
+        )
+        for d in DOMAINS
+    ]
+    languages = ("All", *languages_of(state.entries))
+    if len(languages) > 2:
+        chips.append(
+            ft.Dropdown(
+                label="Language",
+                value=state.language,
+                width=140,
+                dense=True,
+                editable=False,
+                enable_search=False,
+                options=[
+                    ft.DropdownOption(key=lang, text=lang.upper() if lang != "All" else "All")
+                    for lang in languages
+                ],
+                on_select=lambda e: pick_language(e.control.value or "All")(e),
+            )
+        )
+    return ft.Row(wrap=True, spacing=SPACE_S, run_spacing=SPACE_S, controls=chips)
+
+
+@ft.component
+def GalleryView() -> ft.Control:
+    """The catalog as cards; install with progress; installed coaches lead to their chat."""
+    profile = use_profile()
+    engine = profile.engine
+    page = ft.context.page
+    state, set_state, latest = use_latest_state(GalleryState())
+
+    async def load() -> None:
+        try:
+            entries = await asyncio.to_thread(engine.coach_catalog)
+            installed = await asyncio.to_thread(engine.coaches)
+        except LifeOSError as exc:
+            problem = f"The coach catalog could not be read: {exc}"
+            set_state(lambda s: replace(s, loaded=True, problem=problem))
+            return
+        ids = tuple(c.id for c in installed)
+        set_state(lambda s: replace(s, entries=tuple(entries), installed=ids, loaded=True))
+
+    ft.use_effect(load, dependencies=[state.revision])
+
+    def pick_domain(domain: str) -> Callable[[Any], None]:
+        return lambda _e: set_state(lambda s: replace(s, domain=domain))
+
+    def pick_language(language: str) -> Callable[[Any], None]:
+        return lambda _e: set_state(lambda s: replace(s, language=language))
+
+    def install(coach_id: str) -> Callable[[Any], Any]:
+        async def handler(_e: Any) -> None:
+            if latest().installing is not None:
+                return
+            loop = asyncio.get_running_loop()
+            set_state(lambda s: replace(s, installing=Installing(coach_id), result=None, problem=None))
+            shown = {"share": -1.0, "stage": ""}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                share = done / total if total else 0.0
+                if stage == shown["stage"] and share - shown["share"] < PROGRESS_STEP and done != total:
+                    return
+                shown.update(share=share, stage=stage)
+                update = Installing(coach_id, stage, done, total)
+                loop.call_soon_threadsafe(lambda: set_state(lambda s: replace(s, installing=update)))
+
+            try:
+                report = await asyncio.to_thread(lambda: engine.install_coach(coach_id, progress=progress))
+            except LifeOSError as exc:
+                problem = f"Not installed: {exc}"
+                set_state(lambda s: replace(s, installing=None, problem=problem))
+                return
+            text = (
+                f"Installed {report.coach_id} {report.version}: {report.passages:,} passages "
+                f"ready in {report.seconds:.1f} s."
+            )
+            set_state(lambda s: replace(s, installing=None, result=text, revision=s.revision + 1))
+            profile.changed()
+
+        return handler
+
+    def chat(coach_id: str) -> Callable[[Any], Any]:
+        async def handler(_e: Any) -> None:
+            await page.push_route(f"/chat/{coach_id}")
+
+        return handler
+
+    top: list[ft.Control] = [ft.Container(height=SPACE_S), _filters(state, pick_domain, pick_language)]
+    if state.result:
+        top.append(ft.Text(state.result, color=ft.Colors.PRIMARY))
+    if state.problem:
+        top.append(ft.Text(state.problem, color=ft.Colors.ERROR))
+    entries = visible_entries(state)
+    if not state.loaded:
+        grid: list[ft.Control] = [ft.Text("Loading coaches…", color=ft.Colors.ON_SURFACE_VARIANT)]
+    elif not entries:
+        grid = [ft.Text("No coach matches these filters.", color=ft.Colors.ON_SURFACE_VARIANT)]
+    else:
+        grid = [
+            ft.ResponsiveRow(
+                spacing=SPACE_S,
+                run_spacing=SPACE_S,
+                controls=[_card(e, state, install, chat) for e in entries],
+            )
+        ]
+    return ft.Column(
+        expand=True,
+        spacing=SPACE_S,
+        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+        controls=[
+            *top,
+            ft.ListView(expand=True, spacing=SPACE_S, padding=ft.Padding.only(bottom=SPACE_M), controls=grid),
+        ],
+    )

@@ -1,0 +1,213 @@
+"""Onboarding, right after a profile is created: what matters to you, and which coaches fit.
+
+Picking one or two interest areas creates them as PARA areas (so captures and check-ins have a home
+from the first minute) and narrows the coach suggestions to those domains. It is one screen with one
+decision, so a new coachee is in the app well under the three minutes the issue allows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import flet as ft
+
+from app.ui.hooks import use_latest_state
+from app.ui.profile_context import use_profile
+from app.ui.theme import FORM_MAX_WIDTH, SPACE_L, SPACE_M, SPACE_S
+from engine.api import Engine, LifeOSError
+
+INTERESTS: tuple[tuple[str, ft.IconData, str], ...] = (
+    ("Health", ft.Icons.FAVORITE_OUTLINE, "Sleep, movement, food, energy"),
+    ("Wealth", ft.Icons.SAVINGS_OUTLINED, "Money, work, career"),
+    ("Wisdom", ft.Icons.AUTO_STORIES_OUTLINED, "Mindset, learning, relationships"),
+)
+MAX_PICKS = 2
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A coach worth a look, by id and display text only (the gallery installs it)."""
+
+    id: str
+    name: str
+    domain: str
+    description: str
+
+
+@dataclass(frozen=True)
+class OnboardingState:
+    picked: tuple[str, ...] = ()
+    saving: bool = False
+    done: bool = False
+    suggestions: tuple[Suggestion, ...] = ()
+    problem: str | None = None
+
+
+def toggle_pick(picked: tuple[str, ...], name: str) -> tuple[str, ...]:
+    """Add or remove ``name``; a third pick replaces the oldest, so at most two stay chosen."""
+    if name in picked:
+        return tuple(p for p in picked if p != name)
+    return (*picked, name)[-MAX_PICKS:]
+
+
+def create_areas(engine: Engine, names: tuple[str, ...]) -> tuple[Suggestion, ...]:
+    """Create the picked areas (skipping any that exist) and return matching coach suggestions."""
+    existing = {e.name.lower() for e in engine.list_entities("area", include_archived=True)}
+    for name in names:
+        if name.lower() not in existing:
+            engine.create_entity("area", name)
+    wanted = {n.lower() for n in names}
+    return tuple(
+        Suggestion(e.id, e.name, e.domain, e.description)
+        for e in engine.coach_catalog()
+        if str(e.domain).lower() in wanted
+    )
+
+
+def _interest_chip(
+    name: str, icon: ft.IconData, hint: str, selected: bool, on_select: Callable
+) -> ft.Control:
+    return ft.Container(
+        border_radius=12,
+        border=ft.Border.all(
+            2 if selected else 1, ft.Colors.PRIMARY if selected else ft.Colors.OUTLINE_VARIANT
+        ),
+        bgcolor=ft.Colors.PRIMARY_CONTAINER if selected else None,
+        padding=ft.Padding.symmetric(horizontal=SPACE_M, vertical=12),
+        on_click=on_select,
+        ink=True,
+        tooltip=f"{'Remove' if selected else 'Choose'} {name}",
+        content=ft.Row(
+            spacing=SPACE_M,
+            controls=[
+                ft.Icon(icon, color=ft.Colors.PRIMARY),
+                ft.Column(
+                    spacing=0,
+                    expand=True,
+                    controls=[
+                        ft.Text(name, theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
+                        ft.Text(
+                            hint, color=ft.Colors.ON_SURFACE_VARIANT, theme_style=ft.TextThemeStyle.BODY_SMALL
+                        ),
+                    ],
+                ),
+                ft.Icon(
+                    ft.Icons.CHECK_CIRCLE if selected else ft.Icons.CIRCLE_OUTLINED, color=ft.Colors.PRIMARY
+                ),
+            ],
+        ),
+    )
+
+
+def _suggestions(state: OnboardingState) -> list[ft.Control]:
+    if not state.suggestions:
+        return [
+            ft.Text(
+                "Your areas are ready. Coaches for them will show up in the Gallery; "
+                "you can start with Daily notes and Quick capture right away.",
+                color=ft.Colors.ON_SURFACE_VARIANT,
+                text_align=ft.TextAlign.CENTER,
+            )
+        ]
+    return [
+        ft.Text("Coaches that fit", theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
+        *[
+            ft.ListTile(
+                leading=ft.Icon(ft.Icons.PSYCHOLOGY_OUTLINED, color=ft.Colors.PRIMARY),
+                title=ft.Text(s.name),
+                subtitle=ft.Text(
+                    f"{s.domain} · {s.description}", max_lines=2, overflow=ft.TextOverflow.ELLIPSIS
+                ),
+            )
+            for s in state.suggestions
+        ],
+    ]
+
+
+@ft.component
+def OnboardingView(on_done: Callable[[], None]) -> ft.Control:
+    """Pick one or two interest areas → the areas are created → coach suggestions → into the app."""
+    engine = use_profile().engine
+    page = ft.context.page
+    state, set_state, latest = use_latest_state(OnboardingState())
+
+    def pick(name: str) -> Callable[[ft.Event[ft.Container]], None]:
+        def handler(_e: ft.Event[ft.Container]) -> None:
+            set_state(lambda s: replace(s, picked=toggle_pick(s.picked, name)))
+
+        return handler
+
+    async def confirm(_e: ft.Event[ft.Control]) -> None:
+        current = latest()
+        if current.saving or not current.picked:
+            return
+        set_state(lambda s: replace(s, saving=True, problem=None))
+        try:
+            suggestions = await asyncio.to_thread(create_areas, engine, current.picked)
+        except LifeOSError as exc:
+            problem = f"Your areas could not be created: {exc}"
+            set_state(lambda s: replace(s, saving=False, problem=problem))
+            return
+        set_state(lambda s: replace(s, saving=False, done=True, suggestions=suggestions))
+
+    async def finish(_e: ft.Event[ft.Control]) -> None:
+        on_done()
+        await page.push_route("/gallery" if latest().suggestions else "/notes")
+
+    if state.done:
+        body: list[ft.Control] = [
+            ft.Icon(ft.Icons.CHECK_CIRCLE_OUTLINE, size=48, color=ft.Colors.PRIMARY),
+            ft.Text(
+                f"{' and '.join(state.picked)} {'is' if len(state.picked) == 1 else 'are'} set up",
+                theme_style=ft.TextThemeStyle.HEADLINE_SMALL,
+                text_align=ft.TextAlign.CENTER,
+            ),
+            *_suggestions(state),
+            ft.FilledButton(content="Start", icon=ft.Icons.ARROW_FORWARD, on_click=finish, height=48),
+        ]
+    else:
+        body = [
+            ft.Icon(ft.Icons.SPA_OUTLINED, size=48, color=ft.Colors.PRIMARY),
+            ft.Text(
+                "What would you like to work on?",
+                theme_style=ft.TextThemeStyle.HEADLINE_SMALL,
+                text_align=ft.TextAlign.CENTER,
+            ),
+            ft.Text(
+                "Pick one or two. They become areas in your PARA memory, and we suggest coaches for them.",
+                color=ft.Colors.ON_SURFACE_VARIANT,
+                text_align=ft.TextAlign.CENTER,
+            ),
+            *[_interest_chip(n, i, h, n in state.picked, pick(n)) for n, i, h in INTERESTS],
+            *([ft.Text(state.problem, color=ft.Colors.ERROR)] if state.problem else []),
+            ft.FilledButton(
+                content="Continue",
+                icon=ft.Icons.ARROW_FORWARD,
+                disabled=state.saving or not state.picked,
+                on_click=confirm,
+                height=48,
+            ),
+            ft.TextButton(content="Skip for now", on_click=finish),
+        ]
+    return ft.SafeArea(
+        expand=True,
+        content=ft.Column(
+            expand=True,
+            scroll=ft.ScrollMode.AUTO,
+            alignment=ft.MainAxisAlignment.CENTER,
+            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+            controls=[
+                ft.Container(
+                    width=FORM_MAX_WIDTH,
+                    padding=ft.Padding.all(SPACE_L),
+                    content=ft.Column(
+                        spacing=SPACE_M,
+                        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+                        controls=[*body[:1], ft.Container(height=SPACE_S), *body[1:]],
+                    ),
+                )
+            ],
+        ),
+    )

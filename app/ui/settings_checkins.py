@@ -1,0 +1,180 @@
+"""Settings › Check-ins: when the heartbeat may speak, and how often each coach checks in.
+
+Active hours are learned from when the coachee writes (tacit knowledge); typing hours here overrides
+that, and clearing the field goes back to learning. Quiet hours always win over active hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from typing import Any
+
+import flet as ft
+
+from app.ui.hooks import use_latest_state
+from app.ui.profile_context import use_profile
+from app.ui.settings_parts import settings_card, status_line
+from engine.api import Engine, LifeOSError
+
+FREQUENCY_CHOICES = (
+    ("daily", "Daily"),
+    ("weekly", "Weekly"),
+    ("biweekly", "Every two weeks"),
+    ("off", "Off"),
+)
+
+
+def windows_text(windows: list[Any]) -> str:
+    """[HourWindow(7, 9), HourWindow(19, 22)] → '7-9,19-22', the form the engine reads back."""
+    return ",".join(f"{w.start}-{w.end}" for w in windows)
+
+
+@dataclass(frozen=True)
+class CoachRhythm:
+    coach_id: str
+    name: str
+    frequency: str
+
+
+@dataclass(frozen=True)
+class HoursForm:
+    active: str = ""
+    quiet: str = ""
+    coaches: tuple[CoachRhythm, ...] = ()
+    loaded: bool = False
+    busy: bool = False
+    ok: str | None = None
+    problem: str | None = None
+
+
+def read_hours(engine: Engine) -> HoursForm:
+    quiet = engine.quiet_hours()
+    coaches = tuple(CoachRhythm(c.id, c.name, engine.checkin_frequency(c.id)) for c in engine.coaches())
+    return HoursForm(
+        active=windows_text(engine.checkin_hours()),
+        quiet=windows_text([quiet]) if quiet else "",
+        coaches=coaches,
+        loaded=True,
+    )
+
+
+def save_hours(engine: Engine, active: str, quiet: str) -> None:
+    engine.set_active_hours(active.strip() or None)
+    engine.set_quiet_hours(quiet.strip() or None)
+
+
+@ft.component
+def CheckinSettings() -> ft.Control:
+    profile = use_profile()
+    engine = profile.engine
+    form, set_form, latest = use_latest_state(HoursForm())
+
+    async def load() -> None:
+        try:
+            loaded = await asyncio.to_thread(read_hours, engine)
+        except LifeOSError as exc:
+            problem = str(exc)
+            set_form(lambda f: replace(f, loaded=True, problem=problem))
+            return
+        set_form(loaded)
+
+    ft.use_effect(load, dependencies=[])
+
+    def edit(field: str) -> Any:
+        def handler(e: ft.Event[ft.TextField]) -> None:
+            value = e.control.value
+            set_form(lambda f: replace(f, **{field: value, "ok": None, "problem": None}))
+
+        return handler
+
+    async def save(_e: ft.Event[ft.Control]) -> None:
+        current = latest()
+        if current.busy:
+            return
+        set_form(replace(current, busy=True, ok=None, problem=None))
+        try:
+            await asyncio.to_thread(save_hours, engine, current.active, current.quiet)
+            fresh = await asyncio.to_thread(read_hours, engine)
+        except LifeOSError as exc:
+            problem = str(exc)
+            set_form(lambda f: replace(f, busy=False, problem=problem))
+            return
+        set_form(replace(fresh, ok="Hours saved."))
+
+    def frequency(coach_id: str) -> Any:
+        async def handler(e: ft.Event[ft.Dropdown]) -> None:
+            value = e.control.value or "weekly"
+            try:
+                await asyncio.to_thread(engine.set_checkin_frequency, coach_id, value)
+            except LifeOSError as exc:
+                problem = str(exc)
+                set_form(lambda f: replace(f, problem=problem))
+                return
+            coaches = tuple(
+                replace(c, frequency=value) if c.coach_id == coach_id else c for c in latest().coaches
+            )
+            set_form(lambda f: replace(f, coaches=coaches, ok="Check-in rhythm saved."))
+
+        return handler
+
+    if not form.loaded:
+        return settings_card(
+            "Check-ins", ft.Icons.NOTIFICATIONS_OUTLINED, [ft.ProgressBar(semantics_label="Loading")]
+        )
+    rhythm: list[ft.Control]
+    if form.coaches:
+        rhythm = [
+            ft.Dropdown(
+                label=f"{c.name} checks in",
+                value=c.frequency,
+                dense=True,
+                editable=False,
+                enable_search=False,
+                options=[ft.DropdownOption(key=k, text=t) for k, t in FREQUENCY_CHOICES],
+                on_select=frequency(c.coach_id),
+            )
+            for c in form.coaches
+        ]
+    else:
+        rhythm = [
+            ft.Text(
+                "Install a coach from the Gallery to choose how often it checks in.",
+                color=ft.Colors.ON_SURFACE_VARIANT,
+            )
+        ]
+    return settings_card(
+        "Check-ins",
+        ft.Icons.NOTIFICATIONS_OUTLINED,
+        [
+            ft.TextField(
+                label="Active hours",
+                value=form.active,
+                hint_text="7-9,19-22",
+                helper="When check-ins may arrive. Empty: learned from when you write.",
+                helper_max_lines=2,
+                dense=True,
+                disabled=form.busy,
+                on_change=edit("active"),
+                on_submit=save,
+            ),
+            ft.TextField(
+                label="Quiet hours",
+                value=form.quiet,
+                hint_text="22-7",
+                helper="Never during these hours. Empty: no quiet hours.",
+                helper_max_lines=2,
+                dense=True,
+                disabled=form.busy,
+                on_change=edit("quiet"),
+                on_submit=save,
+            ),
+            ft.Row(
+                alignment=ft.MainAxisAlignment.END,
+                controls=[ft.FilledButton(content="Save hours", disabled=form.busy, on_click=save)],
+            ),
+            *rhythm,
+            *status_line(form.ok, form.problem),
+        ],
+        subtitle="The heartbeat writes only when it has a reason, and only in your hours.",
+    )

@@ -1,0 +1,125 @@
+"""Settings › Security: lock now, auto-lock after idle, change the passphrase.
+
+Changing the passphrase rewraps the 32-byte database key under a new Argon2id key (DESIGN.md §2),
+so it takes one key derivation for the old passphrase and one for the new: off the UI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+
+import flet as ft
+
+from app.ui.app_prefs import AUTO_LOCK_CHOICES, auto_lock_label, load_prefs, save_prefs, with_auto_lock
+from app.ui.hooks import use_latest_state
+from app.ui.profile_context import use_profile
+from app.ui.settings_parts import settings_card, status_line
+from app.ui.unlock_view import check_new_passphrase
+from engine.api import LifeOSError, WeakPassphrase, WrongPassphrase
+
+
+@dataclass(frozen=True)
+class PassphraseForm:
+    old: str = ""
+    new: str = ""
+    confirm: str = ""
+    busy: bool = False
+    ok: str | None = None
+    problem: str | None = None
+
+
+@ft.component
+def SecuritySettings() -> ft.Control:
+    profile = use_profile()
+    minutes, set_minutes = ft.use_state(lambda: load_prefs(profile.home).auto_lock_minutes)
+    form, set_form, latest = use_latest_state(PassphraseForm())
+
+    def choose_auto_lock(e: ft.Event[ft.Dropdown]) -> None:
+        value = int(e.control.value or 0)
+        save_prefs(profile.home, with_auto_lock(load_prefs(profile.home), value))
+        set_minutes(value)
+
+    def edit(field: str) -> object:
+        def handler(e: ft.Event[ft.TextField]) -> None:
+            value = e.control.value
+            set_form(lambda f: replace(f, **{field: value, "ok": None, "problem": None}))
+
+        return handler
+
+    async def change(_e: ft.Event[ft.Control]) -> None:
+        current = latest()
+        if current.busy:
+            return
+        new_error, confirm_error = check_new_passphrase(current.new, current.confirm)
+        if new_error or confirm_error:
+            set_form(replace(current, problem=new_error or confirm_error))
+            return
+        set_form(replace(current, busy=True, problem=None, ok=None))
+        try:
+            await asyncio.to_thread(profile.engine.change_passphrase, current.old, current.new)
+        except WrongPassphrase:
+            set_form(lambda f: replace(f, busy=False, problem="The current passphrase is not right."))
+            return
+        except (WeakPassphrase, LifeOSError) as exc:
+            problem = str(exc)
+            set_form(lambda f: replace(f, busy=False, problem=problem))
+            return
+        set_form(PassphraseForm(ok="Passphrase changed. Use the new one next time you unlock."))
+
+    def field(label: str, name: str, value: str) -> ft.Control:
+        return ft.TextField(
+            label=label,
+            value=value,
+            password=True,
+            dense=True,
+            disabled=form.busy,
+            on_change=edit(name),  # type: ignore[arg-type]
+            on_submit=change if name == "confirm" else None,
+        )
+
+    return settings_card(
+        "Security",
+        ft.Icons.LOCK_OUTLINE,
+        [
+            ft.Row(
+                wrap=True,
+                spacing=12,
+                run_spacing=12,
+                vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                controls=[
+                    ft.FilledTonalButton(
+                        content="Lock now", icon=ft.Icons.LOCK, on_click=lambda _e: profile.lock()
+                    ),
+                    ft.Dropdown(
+                        label="Auto-lock",
+                        value=str(minutes),
+                        width=220,
+                        dense=True,
+                        editable=False,
+                        enable_search=False,
+                        options=[
+                            ft.DropdownOption(key=str(m), text=auto_lock_label(m)) for m in AUTO_LOCK_CHOICES
+                        ],
+                        on_select=choose_auto_lock,
+                    ),
+                ],
+            ),
+            ft.Text("Change passphrase", weight=ft.FontWeight.W_500),
+            field("Current passphrase", "old", form.old),
+            field("New passphrase", "new", form.new),
+            field("Confirm new passphrase", "confirm", form.confirm),
+            *status_line(form.ok, form.problem),
+            ft.Row(
+                alignment=ft.MainAxisAlignment.END,
+                controls=[
+                    ft.FilledButton(
+                        content="Change passphrase",
+                        disabled=form.busy or not (form.old and form.new and form.confirm),
+                        on_click=change,
+                    )
+                ],
+            ),
+        ],
+        subtitle="Nobody can recover a forgotten passphrase: that is what keeps your notes private.",
+    )

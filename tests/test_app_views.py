@@ -1,0 +1,252 @@
+"""Every screen of the unlocked app, in headless Chromium, at phone (390×844) and laptop (1280×800) size.
+
+One app server and one unlocked browser page serve the whole module (starting Flutter is the slow
+part on two cores); each test navigates inside the app like a user, checks what the screen must
+show, and saves a screenshot per size under ``test-artifacts/<test name>/``. The profile is seeded
+through the Engine before the server starts, so each screen has something real to show.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from browser_support import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    UI_TIMEOUT_MS,
+    ExternalRequests,
+    Screenshots,
+    block_external_requests,
+    button,
+    chip,
+    destination,
+    enter_text,
+    field,
+    open_app,
+    require_chromium,
+    serve_app,
+    shoot_both,
+    shown,
+    unlock,
+)
+from playwright.sync_api import Page, expect, sync_playwright
+
+from engine.api import Engine
+
+pytestmark = pytest.mark.browser
+
+PASSPHRASE = "a calm river at dawn"
+SOON = (date.today() + timedelta(days=1)).isoformat()
+LATER = (date.today() + timedelta(days=40)).isoformat()
+
+
+def seed(home: Path) -> None:
+    """A small, realistic profile: projects (one due tomorrow), areas, a person, a resource, an
+    archived project, facts with a superseded one, links, notes, and one check-in in the inbox."""
+    with Engine.create(home, PASSPHRASE, use_embedder=False) as engine:
+        engine.create_entity("project", "Marathon 2026", deadline=LATER)
+        engine.create_entity("project", "Move flat", deadline=SOON)
+        engine.create_entity("project", "Learn Spanish")
+        engine.archive_entity("Learn Spanish")
+        for type_, name in (
+            ("area", "Health"),
+            ("area", "Money"),
+            ("person", "Sarah"),
+            ("resource", "Born to Run"),
+        ):
+            engine.create_entity(type_, name)
+        first = engine.add_fact("I run 30 km a week", "Marathon 2026", category="health")
+        engine.supersede_fact(first.fact.id, "I run 45 km a week")
+        engine.add_fact("Race day is 12 April in Rotterdam", "Marathon 2026", category="goal")
+        engine.add_fact("Sarah paces the long runs on Sundays", "Sarah", category="relationship")
+        for a, b in (
+            ("Marathon 2026", "Sarah"),
+            ("Marathon 2026", "Health"),
+            ("Marathon 2026", "Born to Run"),
+        ):
+            engine.link_entities(a, b)
+        engine.link_entities("Move flat", "Money")
+        engine.add_note("Walked by the river before work. Felt calm.")
+        engine.add_note("Long run with Sarah: 24 km, legs heavy after 18.")
+        engine.set_active_hours("0-24")
+        engine.set_quiet_hours(None)
+        engine.heartbeat_run(roles=["checkins"], notify_os=False)
+        engine.install_coach("stoic")
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, ExternalRequests]]:
+    """One seeded profile, one server, one unlocked page for the module."""
+    executable = require_chromium()
+    folder = tmp_path_factory.mktemp("views")
+    seed(folder / "profile")
+    with serve_app(folder / "profile", folder / "app.log") as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=PHONE)
+        external = block_external_requests(context)
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
+        expect.set_options(timeout=UI_TIMEOUT_MS)
+        open_app(page, server.url)
+        unlock(page, PASSPHRASE)
+        try:
+            yield page, external
+        finally:
+            browser.close()
+    assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
+
+
+@pytest.fixture
+def page(session: tuple[Page, ExternalRequests]) -> Page:
+    page, external = session
+    page.set_viewport_size(PHONE)
+    yield page
+    assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
+
+
+@pytest.fixture
+def shots(request: pytest.FixtureRequest) -> Screenshots:
+    return Screenshots(ARTIFACTS / request.node.name)
+
+
+def test_para_lists(page: Page, shots: Screenshots) -> None:
+    destination(page, "PARA").click()
+    expect(page.get_by_text("Move flat")).to_be_visible()
+    expect(page.get_by_text("Due tomorrow", exact=False)).to_be_visible()
+    shoot_both(page, shots, "projects", page.get_by_text("Marathon 2026"))
+
+    chip(page, "People").click()
+    expect(page.get_by_text("Sarah")).to_be_visible()
+    shoot_both(page, shots, "people", page.get_by_text("Sarah"))
+
+    chip(page, "Archives").click()
+    expect(page.get_by_text("Learn Spanish")).to_be_visible()
+    chip(page, "Areas").click()
+    expect(page.get_by_text("Health")).to_be_visible()
+    enter_text(page, "New area", "Family")
+    button(page, "Add area").click()
+    expect(page.get_by_text("Family")).to_be_visible()
+    shoot_both(page, shots, "areas", page.get_by_text("Family"))
+
+
+def test_entity_page_facts_history_archive_restore(page: Page, shots: Screenshots) -> None:
+    destination(page, "PARA").click()
+    chip(page, "Projects").click()
+    page.get_by_text("Marathon 2026").first.click()
+    expect(page.get_by_text("I run 45 km a week").first).to_be_visible()
+    expect(page.get_by_text("Earlier versions (1)")).to_be_visible()
+    expect(page.get_by_text("I run 30 km a week")).to_be_visible()
+    expect(page.get_by_text("Tier hot").first).to_be_attached()
+    shoot_both(page, shots, "entity", page.get_by_text("What stands now (2)"))
+
+    button(page, "Archive").click()
+    expect(button(page, "Restore")).to_be_visible()
+    button(page, "Back to Archives").click()
+    expect(page.get_by_text("Marathon 2026")).to_be_visible()
+    page.get_by_text("Marathon 2026").first.click()
+    button(page, "Restore").click()
+    expect(button(page, "Archive")).to_be_visible()
+
+
+def test_graph(page: Page, shots: Screenshots) -> None:
+    destination(page, "PARA").click()
+    chip(page, "Graph").click()
+    expect(page.get_by_text("Born to Run")).to_be_visible()
+    shoot_both(page, shots, "graph", page.get_by_text("Born to Run"))
+    page.get_by_role("button", name=re.compile(r"^Open Sarah \(Person\)")).click()
+    expect(page.get_by_text("Sarah paces the long runs on Sundays").first).to_be_visible()
+
+
+def test_daily_notes_by_day_with_search(page: Page, shots: Screenshots) -> None:
+    destination(page, "Daily notes").click()
+    expect(page.get_by_text("Today")).to_be_visible()
+    expect(page.get_by_text("Walked by the river before work.", exact=False)).to_be_visible()
+    shoot_both(page, shots, "timeline", page.get_by_text("Today"))
+    enter_text(page, "Search notes", "legs")
+    expect(page.get_by_text("1 note match “legs”")).to_be_visible()
+    shoot_both(page, shots, "search", page.get_by_text("1 note match “legs”"))
+    button(page, "Clear search").click()
+
+
+def test_quick_capture_from_any_screen(page: Page, shots: Screenshots) -> None:
+    destination(page, "Inbox").click()
+    button(page, "Quick capture").click()
+    enter_text(page, "Capture a thought", "Tempo run Thursday for #marathon-2026 with @Sarah")
+    button(page, "Capture").click()
+    expect(page.get_by_text("Saved to today's notes")).to_be_visible(timeout=90_000)
+    expect(shown(page, "Projects: Marathon 2026")).to_be_visible()
+    expect(shown(page, "Because it mentions the project Marathon 2026.")).to_be_visible()
+    expect(chip(page, "Sarah")).to_be_visible()
+    shoot_both(page, shots, "capture result", page.get_by_text("Saved to today's notes"))
+    button(page, "Close").click()
+    expect(page.get_by_text("Saved to today's notes")).to_have_count(0)
+
+
+def test_inbox_check_in_with_reason_and_actions(page: Page, shots: Screenshots) -> None:
+    destination(page, "Inbox").click()
+    expect(shown(page, "Move flat is due tomorrow")).to_be_visible()
+    expect(shown(page, "Why: the deadline of Move flat")).to_be_visible()
+    expect(button(page, "Open chat")).to_be_visible()
+    shoot_both(page, shots, "inbox", shown(page, "Move flat is due tomorrow"))
+    button(page, "Done").first.click()
+    expect(shown(page, "Move flat is due tomorrow")).to_have_count(0)
+    button(page, "Run heartbeat now").click()
+    expect(shown(page, "Heartbeat done")).to_be_visible(timeout=90_000)
+    expect(shown(page, "Check-in with Stoic Mentor")).to_be_visible()
+    shoot_both(page, shots, "inbox after heartbeat", shown(page, "Check-in with Stoic Mentor"))
+
+
+def test_settings(page: Page, shots: Screenshots) -> None:
+    button(page, "Settings").click()
+    expect(button(page, "Lock now")).to_be_visible()
+    expect(field(page, "Active hours")).to_be_visible()
+    shoot_both(page, shots, "settings", button(page, "Lock now"))
+    page.set_viewport_size(PHONE)
+    enter_text(page, "Quiet hours", "23-6")
+    button(page, "Save hours").click()
+    expect(shown(page, "Hours saved.")).to_be_visible()
+    enter_text(page, "Current passphrase", "wrong passphrase")
+    enter_text(page, "New passphrase", "a new calm river")
+    enter_text(page, "Confirm new passphrase", "a new calm river")
+    button(page, "Change passphrase").click()
+    expect(shown(page, "The current passphrase is not right.")).to_be_visible()
+
+    page.set_viewport_size(DESKTOP)
+    page.mouse.move(DESKTOP["width"] / 2, DESKTOP["height"] / 2)
+    page.mouse.wheel(0, 3000)  # the list builds its cards as they scroll into view
+    expect(shown(page, "Memory in use by models")).to_be_visible(timeout=60_000)
+    expect(button(page, "Save reasoner")).to_be_visible()
+    shots.take(page, "settings models desktop")
+
+
+def test_gallery(page: Page, shots: Screenshots) -> None:
+    destination(page, "Gallery").click()
+    expect(button(page, "Chat with Stoic Mentor")).to_be_visible()
+    expect(button(page, "Install Everyday Health Coach")).to_be_visible()
+    shoot_both(page, shots, "gallery", button(page, "Chat with Stoic Mentor"))
+    chip(page, "Health").click()
+    expect(button(page, "Chat with Stoic Mentor")).to_have_count(0)
+    expect(button(page, "Install Everyday Health Coach")).to_be_visible()
+    shoot_both(page, shots, "gallery health", button(page, "Install Everyday Health Coach"))
+    chip(page, "All").click()
+
+
+def test_chat_streams_and_opens_citations(page: Page, shots: Screenshots) -> None:
+    destination(page, "Chat").click()
+    expect(chip(page, "Stoic Mentor")).to_be_visible()
+    enter_text(page, "Message", "How do I stay calm when a race goes badly?")
+    button(page, "Send").click()
+    source = page.get_by_role("checkbox", name=re.compile(r"^\[1\] "))
+    expect(source).to_be_visible(timeout=60_000)
+    shoot_both(page, shots, "chat", source)
+    source.click()
+    expect(button(page, "Close source")).to_be_visible()
+    shoot_both(page, shots, "citation", button(page, "Close source"))
+    button(page, "Close source").click()
+    expect(button(page, "Close source")).to_have_count(0)
