@@ -91,7 +91,7 @@ class AppServer:
 
 
 @contextmanager
-def serve_app(home: Path, log: Path) -> Iterator[AppServer]:
+def serve_app(home: Path, log: Path, env_extra: dict[str, str] | None = None) -> Iterator[AppServer]:
     """Start the real app on a free loopback port, wait (bounded) until it accepts connections."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LIFEOS_", "FLET_"))}
@@ -100,7 +100,7 @@ def serve_app(home: Path, log: Path) -> Iterator[AppServer]:
         "LIFEOS_HOST": "127.0.0.1",
         "FLET_FORCE_WEB_SERVER": "true",
         "PYTHONUNBUFFERED": "1",
-    }
+    } | (env_extra or {})
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "app", "--home", str(home)],

@@ -32,7 +32,10 @@ def engine(home: Path) -> Iterator[Engine]:
 
 
 def run_cli(
-    *args: str, passphrase: str | None = PASSPHRASE, env: dict[str, str] | None = None, stdin: str | None = None
+    *args: str,
+    passphrase: str | None = PASSPHRASE,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `lifeos ARGS` as a separate process, as a person or a script would."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("LIFEOS_")}
@@ -52,4 +55,6 @@ def run_cli(
 
 def snapshot(directory: Path) -> dict[str, bytes]:
     """Every file under `directory`, by relative path, with its bytes."""
-    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+    }

@@ -110,7 +110,7 @@ def test_first_run_note_survives_reload_and_unlock(
         enter_text(page, "New note", text)
         button(page, "Add note").click()
         expect(page.get_by_text(text)).to_be_visible()
-        expect(page.get_by_text("Today")).to_be_visible()
+        expect(page.get_by_text("Today", exact=True)).to_be_visible()
         # The composer is empty again. (Its DOM <textarea> keeps the old value: Flutter syncs the
         # semantics copy only while a field is focused, so the disabled button is what to check.)
         expect(button(page, "Add note")).to_be_disabled()
@@ -131,9 +131,16 @@ def test_first_run_note_survives_reload_and_unlock(
         destination(page, "Daily notes").click()
         expect(page.get_by_text(text)).to_be_visible()
         shots.take(page, "unlocked note still there")
+
+        # The first start installed the demo coaches in the background: the gallery offers to chat.
+        destination(page, "Gallery").click()
+        expect(button(page, "Chat with Stoic Mentor")).to_be_visible(timeout=90_000)
+        shots.take(page, "demo coaches installed")
     finally:
         page.context.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
+    with Engine.open(profile_home, PASSPHRASE, use_embedder=False) as engine:
+        assert sorted(c.id for c in engine.coaches()) == ["health", "stoic", "wealth"]
 
 
 def test_wrong_passphrase_keeps_the_profile_locked(

@@ -46,7 +46,11 @@ def test_journey(tmp_path: Path) -> None:
     executable = require_chromium()
     home = tmp_path / "profile"
     shots = Screenshots(ARTIFACTS / "test_journey")
-    with serve_app(home, tmp_path / "app.log") as server, sync_playwright() as pw:
+    # The first start installs the demo coaches by itself; here the coachee installs one by hand.
+    with (
+        serve_app(home, tmp_path / "app.log", {"LIFEOS_DEMO_COACHES": "0"}) as server,
+        sync_playwright() as pw,
+    ):
         browser = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=PHONE)
         external = block_external_requests(context)

@@ -165,9 +165,9 @@ def test_graph(page: Page, shots: Screenshots) -> None:
 
 def test_daily_notes_by_day_with_search(page: Page, shots: Screenshots) -> None:
     destination(page, "Daily notes").click()
-    expect(page.get_by_text("Today")).to_be_visible()
+    expect(page.get_by_text("Today", exact=True)).to_be_visible()
     expect(page.get_by_text("Walked by the river before work.", exact=False)).to_be_visible()
-    shoot_both(page, shots, "timeline", page.get_by_text("Today"))
+    shoot_both(page, shots, "timeline", page.get_by_text("Today", exact=True))
     enter_text(page, "Search notes", "legs")
     expect(page.get_by_text("1 note match “legs”")).to_be_visible()
     shoot_both(page, shots, "search", page.get_by_text("1 note match “legs”"))

@@ -27,9 +27,10 @@ def test_cli_tour(tmp_path: Path) -> None:
 
     listed = json.loads(run_cli("--home", home, "note", "list", "--json").stdout)
     assert [n["title"] for n in listed] == ["from stdin", "Idea: a budget for the trip", "Training"]
-    assert json.loads(run_cli("--home", home, "note", "list", "--kind", "capture", "--json").stdout)[0][
-        "kind"
-    ] == "capture"
+    assert (
+        json.loads(run_cli("--home", home, "note", "list", "--kind", "capture", "--json").stdout)[0]["kind"]
+        == "capture"
+    )
 
     shown = json.loads(run_cli("--home", home, "note", "show", note_id, "--json").stdout)
     assert shown["body"] == "Long run on Sunday with Sarah" and shown["id"] == note_id
@@ -83,6 +84,8 @@ def _commands(parser, prefix: str = "") -> list[str]:
 def test_readme_documents_every_command() -> None:
     readme = (REPO / "README.md").read_text()
     missing = [
-        c for c in _commands(build_parser()) if not re.search(rf"lifeos(?: --home \S+)? {re.escape(c)}\b", readme)
+        c
+        for c in _commands(build_parser())
+        if not re.search(rf"lifeos(?: --home \S+)? {re.escape(c)}\b", readme)
     ]
     assert missing == [], f"README does not document: {missing}"

@@ -11,7 +11,9 @@ from conftest import run_cli
 def test_capture_para_fact_recall(tmp_path: Path) -> None:
     home = str(tmp_path / "p")
     assert run_cli("--home", home, "init").returncode == 0
-    cap = run_cli("--home", home, "capture", "Long run Sunday for #marathon-2026 with @Sarah on 2026-03-01", "--json")
+    cap = run_cli(
+        "--home", home, "capture", "Long run Sunday for #marathon-2026 with @Sarah on 2026-03-01", "--json"
+    )
     assert cap.returncode == 0, cap.stderr
     captured = json.loads(cap.stdout)
     assert captured["placement"]["place"] == "projects"
@@ -19,12 +21,19 @@ def test_capture_para_fact_recall(tmp_path: Path) -> None:
     assert "2026-03-01" in captured["dates"]
 
     listed = json.loads(run_cli("--home", home, "para", "list", "--json").stdout)
-    assert sorted((e["type"], e["name"]) for e in listed) == [("person", "Sarah"), ("project", "marathon-2026")]
+    assert sorted((e["type"], e["name"]) for e in listed) == [
+        ("person", "Sarah"),
+        ("project", "marathon-2026"),
+    ]
     assert run_cli("--home", home, "para", "add", "area", "Health").returncode == 0
     assert "area      Health" in run_cli("--home", home, "para", "list", "--type", "area").stdout
 
-    first = json.loads(run_cli("--home", home, "fact", "add", "marathon-2026", "I'm training for Berlin", "--json").stdout)
-    changed = run_cli("--home", home, "fact", "supersede", first["fact"]["id"], "Running Valencia in December")
+    first = json.loads(
+        run_cli("--home", home, "fact", "add", "marathon-2026", "I'm training for Berlin", "--json").stdout
+    )
+    changed = run_cli(
+        "--home", home, "fact", "supersede", first["fact"]["id"], "Running Valencia in December"
+    )
     assert changed.returncode == 0 and "replaces: I'm training for Berlin" in changed.stdout
 
     shown = json.loads(run_cli("--home", home, "para", "show", "marathon-2026", "--json").stdout)
@@ -40,9 +49,9 @@ def test_capture_para_fact_recall(tmp_path: Path) -> None:
     assert past == []
 
     assert run_cli("--home", home, "para", "archive", "marathon-2026").returncode == 0
-    assert json.loads(run_cli("--home", home, "para", "list", "--type", "archive", "--json").stdout)[0]["name"] == (
-        "marathon-2026"
-    )
+    assert json.loads(run_cli("--home", home, "para", "list", "--type", "archive", "--json").stdout)[0][
+        "name"
+    ] == ("marathon-2026")
 
 
 def test_memory_command_errors(tmp_path: Path) -> None:

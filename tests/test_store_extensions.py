@@ -8,6 +8,7 @@ import os
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from engine.api import DataError, Engine, UsageError
@@ -149,6 +150,12 @@ def test_knowledge_matrix_is_reloaded_after_any_write(tmp_path: Path) -> None:
     best, whole, window = second.passage_scores(unit[15])
     i = list(second.seqs).index(3)
     assert best[i] == pytest.approx(1.0, abs=1e-3) and window[i] == best[i] and whole[i] < 0.5
+    # the search's two steps (one product over passage vectors, then a passage's rows) agree with it
+    assert second.head_cosines(unit[15]) == pytest.approx(whole, abs=1e-6)
+    some = np.asarray([i, 0, len(second.seqs) - 1])
+    exact_whole, exact_window = second.exact_scores(unit[15], some)
+    assert exact_whole == pytest.approx(whole[some], abs=1e-6)
+    assert exact_window == pytest.approx(window[some], abs=1e-6)
     conn.execute("DELETE FROM chunks_vectors WHERE seq = 3")  # as a coach's removal does
     third = vectors.matrix(conn, "chunks", "model-a", "a")
     assert third is not None and 3 not in set(third.seqs.tolist())

@@ -80,7 +80,9 @@ def test_passwd_rewraps_without_rewriting_db(home: Path) -> None:
 def test_passwd_with_wrong_old_passphrase_changes_nothing(home: Path) -> None:
     Engine.create(home, PASSPHRASE).close()
     before = snapshot(home)
-    result = run_cli("--home", str(home), "passwd", passphrase="wrong one!", env={"LIFEOS_NEW_PASSPHRASE": "x" * 12})
+    result = run_cli(
+        "--home", str(home), "passwd", passphrase="wrong one!", env={"LIFEOS_NEW_PASSPHRASE": "x" * 12}
+    )
     assert result.returncode == 3
     assert snapshot(home) == before
 

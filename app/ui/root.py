@@ -22,6 +22,7 @@ from app.ui.onboarding_view import OnboardingView
 from app.ui.profile_context import ProfileContext, UnlockedProfile
 from app.ui.routes import AppRouter
 from app.ui.unlock_view import UnlockView
+from app.ui.upkeep import use_background_upkeep
 from engine.api import Engine
 
 
@@ -30,6 +31,7 @@ def App(home: Path) -> ft.Control:
     """Show the unlock screen until the profile at ``home`` is open, then onboarding or the shell."""
     engine, set_engine, latest_engine = use_latest_state(None)
     onboarding, set_onboarding = ft.use_state(False)
+    created, set_created = ft.use_state(False)
     revision, set_revision = ft.use_state(0)
     _, set_reconnects = ft.use_state(0)
     page = ft.context.page
@@ -42,8 +44,9 @@ def App(home: Path) -> ft.Control:
         set_engine(None)
         set_onboarding(False)
 
-    def unlocked(opened: Engine, created: bool) -> None:
-        set_onboarding(created)
+    def unlocked(opened: Engine, is_new: bool) -> None:
+        set_onboarding(is_new)
+        set_created(is_new)
         set_engine(opened)
 
     def lock_when_disconnected() -> None:
@@ -54,6 +57,7 @@ def App(home: Path) -> ft.Control:
 
     ft.use_effect(lock_when_disconnected, dependencies=[])
     active = use_idle_lock(home, engine is not None, lock)
+    use_background_upkeep(engine, created, lambda: set_revision(lambda n: n + 1))
 
     if engine is None:
         return UnlockView(home=home, on_unlocked=unlocked)

@@ -6,6 +6,7 @@ package; knowledge itself is indexed through the retrieval section of the facade
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total): verify, down
 BUNDLED = builder_mod.ASSETS / "coaches"
 PREVIEW_MESSAGES = 3  # free messages with a coach before it is installed
 PREVIEW_KEY = "coach.preview."
+_INSTALL_LOCK = threading.RLock()
 BUNDLED_CATALOG = BUNDLED / "catalog.json"
 
 
@@ -107,6 +109,12 @@ class CoachesApi:
     def install_pack(
         self, pack: Pack, *, progress: Progress | None = None, force: bool = False
     ) -> InstallReport:
+        # One install at a time in this process: the first-start install of the bundled coaches and
+        # a tap on "Install" in the gallery may ask for the same coach at once.
+        with _INSTALL_LOCK:
+            return self._install_pack(pack, progress=progress, force=force)
+
+    def _install_pack(self, pack: Pack, *, progress: Progress | None, force: bool) -> InstallReport:
         started = time.perf_counter()
         db = self._require_open()
         m = pack.manifest

@@ -1,0 +1,58 @@
+"""Work the app does on its own while a profile is open: first-start coaches and the heartbeat.
+
+On the first start of a new profile the bundled demo coaches are installed in the background, so the
+gallery has coaches to talk to without a download. While the app is open the heartbeat runs here (as
+DESIGN.md §6 asks): a check every few minutes, which is silent unless a role has work; its locks keep
+it from clashing with a heartbeat the OS scheduler starts. Both run off the UI thread and report
+through `changed()` only when something new is there to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable
+
+import flet as ft
+
+from engine.api import Engine, LifeOSError
+
+HEARTBEAT_EVERY_S = 5 * 60
+DEMO_COACHES_ENV = "LIFEOS_DEMO_COACHES"  # "0": a new profile starts without the bundled coaches
+FIRST_HEARTBEAT_AFTER_S = 20
+
+
+def use_background_upkeep(engine: Engine | None, created: bool, changed: Callable[[], None]) -> None:
+    """Start the upkeep task for an unlocked profile; it stops when the profile locks."""
+    page = ft.context.page
+    task = ft.use_ref(None)
+
+    async def upkeep(current: Engine) -> None:
+        if created and os.environ.get(DEMO_COACHES_ENV, "1") != "0":
+            try:
+                reports = await asyncio.to_thread(current.install_bundled_coaches)
+            except LifeOSError:
+                reports = []  # the gallery offers the install again, with its error in words
+            if any(r.action != "unchanged" for r in reports):
+                changed()
+        await asyncio.sleep(FIRST_HEARTBEAT_AFTER_S)
+        while current.is_open:
+            try:
+                report = await asyncio.to_thread(current.heartbeat_run)
+            except LifeOSError:
+                report = None  # a locked or busy profile: try again next time
+            if report is not None and report.delivered:
+                changed()
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
+
+    def start() -> None:
+        stop()
+        if engine is not None:
+            task.current = page.run_task(upkeep, engine)
+
+    def stop() -> None:
+        if task.current is not None:
+            task.current.cancel()
+            task.current = None
+
+    ft.use_effect(start, dependencies=[engine], cleanup=stop)
