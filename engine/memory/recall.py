@@ -172,25 +172,38 @@ def _dedupe(hits: list[RecallHit]) -> list[RecallHit]:
     return out
 
 
+_name_cache: dict[int, tuple[tuple[int, str], list[tuple[str, tuple[str, ...]]]]] = {}
+
+
+def _entity_names(conn: Connection) -> list[tuple[str, tuple[str, ...]]]:
+    """(entity id, name keys) for every entity, rebuilt only when entities changed.
+
+    Recall runs on every chat turn; normalising hundreds of names each time cost more than the
+    rest of the graph step. The cache is per connection, keyed by the entities' count and last update.
+    """
+    marker = tuple(conn.execute("SELECT count(*), coalesce(max(updated_at), '') FROM entities").fetchone())
+    cached = _name_cache.get(id(conn))
+    if cached is not None and cached[0] == marker:
+        return cached[1]
+    names = [
+        (e.id, tuple(k for k in (entities_mod.name_key(n) for n in (e.name, *e.aliases)) if k))
+        for e in entities_mod.list_entities(conn, include_archived=True)
+    ]
+    _name_cache[id(conn)] = (marker, names)  # type: ignore[assignment]
+    return names
+
+
 def _graph_candidates(conn: Connection, query: str) -> set[tuple[Kind, int]]:
     """Active facts of the entities whose name or alias appears in the query."""
     lowered = f" {entities_mod.name_key(query)} "
-    named = [
-        e
-        for e in entities_mod.list_entities(conn, include_archived=True)
-        if any(
-            f" {entities_mod.name_key(n)} " in lowered
-            for n in (e.name, *e.aliases)
-            if entities_mod.name_key(n)
-        )
-    ]
+    named = [entity_id for entity_id, keys in _entity_names(conn) if any(f" {k} " in lowered for k in keys)]
     if not named:
         return set()
     marks = ",".join("?" * len(named))
     rows = conn.execute(
         f"SELECT f.seq FROM facts f JOIN fact_entities fe ON fe.fact_id = f.id "
         f"WHERE fe.entity_id IN ({marks}) AND f.status = 'active' ORDER BY f.seq DESC LIMIT {CANDIDATES}",
-        tuple(e.id for e in named),
+        tuple(named),
     ).fetchall()
     return {("fact", int(r[0])) for r in rows}
 
