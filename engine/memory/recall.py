@@ -172,7 +172,7 @@ def _dedupe(hits: list[RecallHit]) -> list[RecallHit]:
     return out
 
 
-_name_cache: dict[int, tuple[tuple[int, str], list[tuple[str, tuple[str, ...]]]]] = {}
+_name_cache: dict[int, tuple[tuple[object, ...], list[tuple[str, tuple[str, ...]]]]] = {}
 
 
 def _entity_names(conn: Connection) -> list[tuple[str, tuple[str, ...]]]:
@@ -181,7 +181,9 @@ def _entity_names(conn: Connection) -> list[tuple[str, tuple[str, ...]]]:
     Recall runs on every chat turn; normalising hundreds of names each time cost more than the
     rest of the graph step. The cache is per connection, keyed by the entities' count and last update.
     """
-    marker = tuple(conn.execute("SELECT count(*), coalesce(max(updated_at), '') FROM entities").fetchone())
+    # The file is part of the key: a connection's id() can be reused by another profile's connection.
+    path = conn.execute("PRAGMA database_list").fetchone()[2]
+    marker = (path, *conn.execute("SELECT count(*), coalesce(max(updated_at), '') FROM entities").fetchone())
     cached = _name_cache.get(id(conn))
     if cached is not None and cached[0] == marker:
         return cached[1]
@@ -189,7 +191,7 @@ def _entity_names(conn: Connection) -> list[tuple[str, tuple[str, ...]]]:
         (e.id, tuple(k for k in (entities_mod.name_key(n) for n in (e.name, *e.aliases)) if k))
         for e in entities_mod.list_entities(conn, include_archived=True)
     ]
-    _name_cache[id(conn)] = (marker, names)  # type: ignore[assignment]
+    _name_cache[id(conn)] = (marker, names)
     return names
 
 
