@@ -1,12 +1,13 @@
 """Hybrid search over a coach's knowledge, as one function of numbered steps (after qmd's hybridQuery).
 
     1. BM25 probe: content words of the query (stop words dropped), any of them, top `bm25_depth`.
-    2. Vectors: the query's vector (cached) against every stored vector of the coach, passages and
-       their windows together, in one matrix product over an in-memory copy of the coach's int8
-       vectors (`vectors.matrix`, loaded once per change of the vectors); top `dense_depth` passages
-       by their nearest vector. The same product gives every passage's exact dense score: the mean
-       of the whole-passage cosine and the best window's (`_exact_dense`), used by `dense` and
-       `hybrid` for those passages and by `full` for its whole candidate set.
+    2. Vectors: the query's vector (cached) against every passage's own vector, in one float32
+       product over an in-memory copy of the coach's vectors (`vectors.matrix`, loaded once per
+       change of the vectors); the `shortlist` passages of the nearest passage vectors get their
+       windows scored too, and the top `dense_depth` of them by their nearest vector are the dense
+       candidates. A passage's exact dense score is the mean of its whole-passage cosine and its best
+       window's (`_exact_dense`), computed from its in-memory rows for the passages that need one:
+       the dense candidates in `dense` and `hybrid`, the whole candidate set in `full`.
     3. Fusion. `hybrid`: reciprocal rank fusion of 1 and 2 (DESIGN.md §4's plain baseline).
        `full`: the candidates of 1 and 2 widened to every passage of the documents of the top
        `context_passages`, all scored exactly in one pass, then a convex sum of min-max-normalised
@@ -69,6 +70,7 @@ class Settings:
 
     bm25_depth: int = 100
     dense_depth: int = 100
+    shortlist: int = 300  # passages by whole-passage cosine whose windows are scored for the nearest
     bm25_weight: float = 0.3  # of the normalised BM25 score, beside 1.0 for the dense score
     context_weight: float = 1.0  # of the document's mean fused score, beside 1.0 for the passage's
     context_passages: int = 100  # widen candidates to every passage of the documents of these
@@ -176,7 +178,7 @@ def search(
         qvec = query_vector(embedder, query)
         timings["embed"] = (clock() - t) * 1000
         t = clock()
-        scan = _scan(conn, coach_id, qvec, embedder.embedder_id)
+        scan = _scan(conn, coach_id, qvec, embedder.embedder_id, settings.shortlist)
         timings["load"] = (clock() - t) * 1000  # ~0 unless the vectors changed since the last query
         t = clock()
         nearest = scan.nearest(max(settings.dense_depth, limit))
@@ -263,55 +265,72 @@ def search(
 # -- helpers ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Scan:
-    """The query against every vector of one coach: per passage (aligned with `seqs`), the cosine
-    of its nearest vector, and its exact dense score (see `_exact_dense`)."""
+    """The query against one coach's vectors: every passage's whole-passage cosine (`heads`, one
+    product over one row per passage), and the exact scores (`_exact_dense`) of the passages asked
+    for, from all their rows, computed on demand and kept."""
 
     seqs: np.ndarray
-    best: np.ndarray
-    dense: np.ndarray
+    heads: np.ndarray
     matrix: vectors.Matrix | None
+    query: np.ndarray
+    shortlist: int
+    _exact: dict[int, tuple[np.float32, np.float32]] = field(default_factory=dict)  # index → (whole, window)
+
+    def _score(self, indexes: np.ndarray) -> None:
+        assert self.matrix is not None
+        missing = np.asarray(
+            [i for i in dict.fromkeys(indexes.tolist()) if i not in self._exact], dtype=np.int64
+        )
+        whole, window = self.matrix.exact_scores(self.query, missing)
+        self._exact.update(zip(missing.tolist(), zip(whole, window, strict=True), strict=True))
 
     def nearest(self, depth: int) -> dict[int, float]:
         """The `depth` passages with the nearest vectors, best first, each with that cosine (a
-        rough score: the passage is found by whichever of its vectors is nearest)."""
+        rough score: the passage is found by whichever of its vectors is nearest), among the
+        `shortlist` passages of the nearest whole-passage vectors (their windows scored exactly)."""
         if not len(self.seqs):
             return {}
-        top = vectors.top_indexes(self.best, depth)
-        return {int(self.seqs[i]): float(self.best[i]) for i in top}
+        short = vectors.top_indexes(self.heads, max(self.shortlist, depth))
+        self._score(short)
+        best = np.asarray([max(self._exact[i]) for i in short.tolist()], dtype=np.float32)
+        top = vectors.top_indexes(best, depth)
+        return {int(self.seqs[short[j]]): float(best[j]) for j in top}
 
     def exact(self, seqs: Sequence[int]) -> dict[int, float]:
         """Exact dense scores of these passages (those without vectors are left out)."""
         if self.matrix is None:
             return {}
         found, idx = self.matrix.positions(seqs)
-        return {int(s): float(self.dense[i]) for s, i in zip(found, idx, strict=True)}
+        self._score(idx)
+        return {int(s): float(_exact_dense(*self._exact[int(i)])) for s, i in zip(found, idx, strict=True)}
 
 
-def _scan(conn: Connection, coach_id: str, qvec: np.ndarray, embedder_id: str) -> _Scan:
-    """One pass over the coach's vectors in memory (`vectors.matrix`).
+def _scan(conn: Connection, coach_id: str, qvec: np.ndarray, embedder_id: str, shortlist: int) -> _Scan:
+    """The coach's vectors in memory (`vectors.matrix`): one product over the passages' own vectors;
+    windows are scored only for the passages that need an exact score.
 
-    Each passage's dense score is the mean of its whole-passage cosine and its best window's
-    (`_exact_dense`). One product scores every passage, so candidates found only by BM25 or by their
-    document are scored exactly too, without a second scan or a fetch.
+    Scoring every row (passages and windows, ~3.5 per passage) took ~10× longer at 100k passages,
+    int8 → float32 conversion included, and only the `shortlist` by whole-passage cosine need their
+    windows to find the nearest; candidates found by BM25 or by their document are scored exactly
+    on demand from the same in-memory rows, without a second scan or a fetch.
     """
     m = vectors.matrix(conn, TABLE, embedder_id, coach_id)
     if m is None or not len(m.seqs):
         empty = np.empty(0, dtype=np.float32)
-        return _Scan(np.empty(0, dtype=np.int64), empty, empty, None)
-    best, whole, window = m.passage_scores(qvec)
-    return _Scan(m.seqs, best, _exact_dense(whole, window), m)
+        return _Scan(np.empty(0, dtype=np.int64), empty, None, qvec, shortlist)
+    return _Scan(m.seqs, m.head_cosines(qvec), m, qvec, shortlist)
 
 
-def _exact_dense(whole: np.ndarray, window: np.ndarray) -> np.ndarray:
+def _exact_dense(whole: np.float32, window: np.float32) -> np.float32:
     """A passage's dense score: the mean of its whole-passage cosine and its best window's.
 
     The passage vector sees the title and the start (the embedder truncates); the best window sees
     any one part in full. Their mean beat either alone and their max on the stoic set (nDCG@10 0.242
     against 0.229 passage, 0.217 best window). A passage that fits one window is its own best window.
     """
-    return 0.5 * (whole + window)
+    return np.float32(0.5) * (whole + window)  # float32 throughout, as the vectors are
 
 
 def _groups(conn: Connection, seqs: Sequence[int], settings: Settings) -> dict[str, list[int]]:

@@ -10,10 +10,12 @@ caller re-embeds (`reset_space`) after a change of model.
 A coach's knowledge (`chunks`) is stored differently (migration 3): its vectors sit in a plain table
 keyed by (passage seq, part), part 0 the passage and parts 1… its windows, addressed here by the same
 rowid = seq + part × 2⁴⁰ as before. Search does not scan them through sqlite-vec: `matrix` loads one
-coach's vectors into memory once (int8, ~40 MB per 100k vectors, kept until any write to the table
-changes the generation stamp in `meta`) and scores them all with one matrix product, about 10 ms
-at 100k passages against 150 ms for the vec0 scan; candidates' vectors come from the B-tree in one
-query rather than one vec0 lookup each.
+coach's vectors into memory once (int8, ~40 MB per 100k vectors, plus a float32 copy of each
+passage's own vector, ~150 MB per 100k passages; kept until any write to the table changes the
+generation stamp in `meta`). Search scores the passage vectors with one BLAS product (~10 ms at 100k
+passages; the int8 rows of passages and windows together took ~150 ms, most of it the int8 → float32
+conversion, which numpy does not accelerate) and then only the rows of the passages it needs
+(`Matrix.exact_scores`); `fetch` reads candidates' vectors from the B-tree in one query.
 """
 
 from __future__ import annotations
@@ -219,10 +221,38 @@ class Matrix:
     inverse_norms: np.ndarray  # float32 per row: 1 / ‖row‖ (0 for a zero row)
     seqs: np.ndarray  # int64, one per passage
     starts: np.ndarray  # int64, one per passage
+    heads: np.ndarray  # float32, one unit row per passage: its part 0 (its first window if it has none)
 
     @property
     def nbytes(self) -> int:
-        return int(self.vectors.nbytes + self.rowids.nbytes + self.seqs.nbytes * 2)
+        return int(self.vectors.nbytes + self.heads.nbytes + self.rowids.nbytes + self.seqs.nbytes * 2)
+
+    def head_cosines(self, query: np.ndarray) -> np.ndarray:
+        """Per passage (aligned with `seqs`): the cosine of its part 0, in one float32 BLAS product
+        over one row per passage (the int8 rows would need a conversion that costs more than the
+        product itself)."""
+        q = np.asarray(query, dtype=np.float32)
+        return self.heads @ (q / max(float(np.linalg.norm(q)), 1e-9))
+
+    def exact_scores(self, query: np.ndarray, indexes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(whole-passage cosine, best window's cosine) of the passages at `indexes` (into `seqs`),
+        from all their rows, as `passage_scores` gives them, without scanning the other passages."""
+        idx = np.asarray(indexes, dtype=np.int64)
+        if not len(idx):
+            empty = np.empty(0, dtype=np.float32)
+            return empty, empty
+        ends = np.append(self.starts[1:], len(self.vectors))
+        lengths = ends[idx] - self.starts[idx]
+        offsets = np.cumsum(lengths) - lengths
+        rows = np.arange(int(lengths.sum())) + np.repeat(self.starts[idx] - offsets, lengths)
+        q = np.asarray(query, dtype=np.float32)
+        q = q / max(float(np.linalg.norm(q)), 1e-9)
+        sims = (self.vectors[rows].astype(np.float32) @ q) * self.inverse_norms[rows]
+        best = np.maximum.reduceat(sims, offsets)
+        parts = self.rowids[rows] >> PART_SHIFT
+        whole = np.where(parts[offsets] == 0, sims[offsets], best)
+        window = np.maximum.reduceat(np.where(parts == 0, -np.inf, sims), offsets)
+        return whole.astype(np.float32), np.where(np.isfinite(window), window, whole).astype(np.float32)
 
     def cosines(self, query: np.ndarray) -> np.ndarray:
         """Cosine of `query` to every row: int8 → float32 in blocks (no 4× copy of the matrix)."""
@@ -321,7 +351,8 @@ def _load(conn: Connection, table: str, coach_id: str | None) -> Matrix:
     norms = np.sqrt(np.einsum("ij,ij->i", vecs, vecs, dtype=np.float32))
     inverse = np.where(norms > 0, 1.0 / np.maximum(norms, 1e-9), 0.0).astype(np.float32)
     seqs, starts = np.unique(row_seqs, return_index=True)
-    return Matrix(rowids, vecs, inverse, seqs.astype(np.int64), starts.astype(np.int64))
+    heads = vecs[starts].astype(np.float32) * inverse[starts, None]
+    return Matrix(rowids, vecs, inverse, seqs.astype(np.int64), starts.astype(np.int64), heads)
 
 
 def top_indexes(scores: np.ndarray, k: int) -> np.ndarray:
