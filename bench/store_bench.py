@@ -77,7 +77,7 @@ def bench_knn(directory: Path, n: int, rng: random.Random, queries: int = 50) ->
     while done < n:
         chunk = [(done + i + 1, _unit(rng)) for i in range(min(5000, n - done))]
         conn.execute("BEGIN")
-        vectors.upsert(conn, "chunks", chunk, "bench")
+        vectors.upsert(conn, "notes", chunk, "bench")
         conn.executemany(
             "INSERT INTO float_vec (rowid, embedding) VALUES (?, ?)",
             [(seq, vectors.pack_float32(v)) for seq, v in chunk],
@@ -88,9 +88,9 @@ def bench_knn(directory: Path, n: int, rng: random.Random, queries: int = 50) ->
     print()
     probes = [_unit(rng) for _ in range(queries)]
     out: dict[str, dict[str, float]] = {}
-    vectors.nearest(conn, "chunks", probes[0], "bench", k=10)  # warm
+    vectors.nearest(conn, "notes", probes[0], "bench", k=10)  # warm
     out["int8"] = percentiles(
-        [timed(lambda p=p: vectors.nearest(conn, "chunks", p, "bench", k=10))[0] for p in probes]
+        [timed(lambda p=p: vectors.nearest(conn, "notes", p, "bench", k=10))[0] for p in probes]
     )
     float_sql = "SELECT rowid, distance FROM float_vec WHERE embedding MATCH ? AND k = 10"
     conn.execute(float_sql, (vectors.pack_float32(probes[0]),)).fetchall()
