@@ -41,7 +41,10 @@ Vector = Sequence[float]
 INT8_SCALE = 127.0
 PART_SHIFT = 40  # rowid of a plain-table vector: seq + part << PART_SHIFT (the old vec0 layout)
 SEQ_MASK = (1 << PART_SHIFT) - 1
-PLAIN = {"chunks": KNOWLEDGE_VECTORS_TABLE}  # tables whose vectors live in a plain (seq, part) table
+PLAIN = {"chunks": KNOWLEDGE_VECTORS_TABLE}
+MEMORY_SCAN = frozenset(
+    {"facts", "notes"}
+)  # scanned in memory (memory_scan.py), not by vec0's KNN  # tables whose vectors live in a plain (seq, part) table
 
 
 def quantize_int8(vector: Vector) -> bytes:
@@ -138,6 +141,11 @@ def nearest(conn: Connection, table: str, vector: Vector, embedder_id: str, k: i
         sims = m.cosines(np.asarray(vector, dtype=np.float32))
         top = top_indexes(sims, k)
         return [VectorHit(int(m.rowids[i]), 1.0 - float(sims[i])) for i in top]
+    if table in MEMORY_SCAN:
+        from engine.retrieval import memory_scan
+
+        found = memory_scan.nearest(conn, table, np.asarray(vector, dtype=np.float32), k)
+        return [VectorHit(rowid, 1.0 - sim) for rowid, sim in found]
     rows = conn.execute(
         f"SELECT rowid, distance FROM {_twin(table)} WHERE embedding MATCH vec_int8(?) AND k = ? ORDER BY distance",
         (quantize_int8(vector), k),
