@@ -250,6 +250,10 @@ class Engine(HeartbeatApi, CoachesApi, ChatApi):
     def close(self) -> None:
         """Lock the profile: the connection (and with it the key in SQLCipher's memory) is released."""
         if self._db is not None:
+            from engine.retrieval import memory_scan, vectors
+
+            memory_scan.forget(self._db.conn)
+            vectors.clear_matrices()
             self._db.close()
             self._db = None
         if self._owns_models and self._models is not None:

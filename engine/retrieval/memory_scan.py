@@ -109,3 +109,10 @@ def nearest(conn: Connection, table: str, query: np.ndarray, k: int) -> list[tup
     top = np.argpartition(-sims, k - 1)[:k]
     top = top[np.argsort(-sims[top], kind="stable")]
     return [(int(data.rowids[i]), float(sims[i])) for i in top]
+
+
+def forget(conn: Connection) -> None:
+    """Drop the copies made for a connection that is closing (a locked profile keeps none in memory)."""
+    with _lock:
+        for key in [k for k in _copies if k[0] == id(conn)]:
+            del _copies[key]

@@ -369,3 +369,9 @@ def top_indexes(scores: np.ndarray, k: int) -> np.ndarray:
         return np.argsort(-scores, kind="stable")
     part = np.argpartition(-scores, k)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
+
+
+def clear_matrices() -> None:
+    """Drop every in-memory knowledge matrix (when a profile locks, nothing decrypted stays behind)."""
+    with _matrices_lock:
+        _matrices.clear()
