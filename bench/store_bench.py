@@ -70,9 +70,7 @@ def _unit(rng: random.Random) -> list[float]:
 def bench_knn(directory: Path, n: int, rng: random.Random, queries: int = 50) -> dict[str, dict[str, float]]:
     conn = open_encrypted(directory / "vectors.db", bytes(range(32)), cache_mib=256)
     migrate(conn)
-    conn.execute(
-        f"CREATE VIRTUAL TABLE float_vec USING vec0(embedding float[{EMBEDDING_DIM}])"
-    )
+    conn.execute(f"CREATE VIRTUAL TABLE float_vec USING vec0(embedding float[{EMBEDDING_DIM}])")
     done = 0
     while done < n:
         chunk = [(done + i + 1, _unit(rng)) for i in range(min(5000, n - done))]

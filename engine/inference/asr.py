@@ -113,7 +113,14 @@ class WhisperTranscriber(Transcriber):
         with context.Pool(1, maxtasksperchild=1) as pool:
             return pool.apply(
                 _transcribe_in_child,
-                (self.name, str(self.path), [str(p) for p in paths], self.language, self.beam_size, self.threads),
+                (
+                    self.name,
+                    str(self.path),
+                    [str(p) for p in paths],
+                    self.language,
+                    self.beam_size,
+                    self.threads,
+                ),
             )
 
     def _transcribe_here(self, paths: Sequence[Path]) -> list[Transcript]:
