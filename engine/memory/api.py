@@ -489,7 +489,7 @@ class MemoryApi:
     def refresh_memory_index(
         self,
         *,
-        batch: int = 256,
+        batch: int = 64,
         limit: int | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> IndexReport:
@@ -499,6 +499,8 @@ class MemoryApi:
             return IndexReport(0, 0, None)
         db = self._require_open()
         done = {"notes": 0, "facts": 0}
+        import numpy as np
+
         from engine.memory.semantic import missing_rows, write_vectors
         from engine.retrieval import vectors
 
@@ -509,11 +511,18 @@ class MemoryApi:
                 total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             while limit is None or done[table] < limit:
                 step = batch if limit is None else min(batch, limit - done[table])
+                with db.lock:
+                    rows = missing_rows(db.conn, table, text_sql, step)
+                if not rows:
+                    break
+                # Embed outside the database lock: this takes seconds per batch, and the app's
+                # own calls (running beside the in-app heartbeat) must not wait for it.
+                matrix = embedder.embed_batch([text for _, text in rows], kind="document")
+                by_text = {text: vector for (_, text), vector in zip(rows, matrix, strict=True)}
                 with db.atomic() as conn:
-                    rows = missing_rows(conn, table, text_sql, step)
-                    if not rows:
-                        break
-                    done[table] += write_vectors(conn, table, rows, embedder)
+                    done[table] += write_vectors(
+                        conn, table, rows, embedder, lambda texts, m=by_text: np.stack([m[t] for t in texts])
+                    )
                 if progress:
                     progress(done["notes"] + done["facts"], total)
         return IndexReport(done["notes"], done["facts"], embedder.embedder_id)
