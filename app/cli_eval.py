@@ -19,9 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli_common import EXIT_OK, print_json
-from engine.api import Engine, EvalReport
-from engine.retrieval import eval as retrieval_eval
-from engine.retrieval.pipeline import METHODS
+from engine.api import RETRIEVAL_METHODS, Engine, EvalReport, evaluate_retrieval, load_eval_set
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +35,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--qrels", type=Path, required=True, help="qrels.tsv (query-id, corpus-id, score)")
     p.add_argument(
         "--method",
-        choices=METHODS,
+        choices=RETRIEVAL_METHODS,
         action="append",
         help="bm25, dense, hybrid (RRF) or full (the whole pipeline); repeatable; default: all four",
     )
@@ -67,15 +65,15 @@ class _Bar:
 
 
 def cmd_eval_retrieval(args: argparse.Namespace) -> int:
-    data = retrieval_eval.load(args.corpus, args.queries, args.qrels)
-    methods = list(dict.fromkeys(args.method or METHODS))
+    data = load_eval_set(args.corpus, args.queries, args.qrels)
+    methods = list(dict.fromkeys(args.method or RETRIEVAL_METHODS))
     print(f"{len(data.corpus)} passages, {len(data.queries)} judged queries", file=sys.stderr)
     started = time.perf_counter()
     with (
         tempfile.TemporaryDirectory(prefix="lifeos-eval-") as tmp,
         Engine.create(Path(tmp) / "profile", secrets.token_urlsafe(24)) as engine,
     ):
-        report = retrieval_eval.evaluate(engine, data, methods, progress=_Bar("indexing"))
+        report = evaluate_retrieval(engine, data, methods, progress=_Bar("indexing"))
     print(f"done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.json:
         print_json(report)

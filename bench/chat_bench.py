@@ -35,12 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import SHARED_DATA, emit, peak_rss_mb, percentiles
 
-from engine.api import Engine
-from engine.coaches import builder
-from engine.coaches.pack import open_pack
-from engine.inference import Models
-from engine.retrieval import beir
-from engine.retrieval.knowledge import KnowledgeDoc, Prebuilt, token_counter
+from engine.api import Engine, KnowledgeDoc, Models, Passage, Prebuilt, build_pack, open_pack, token_counter
 
 REPO = Path(__file__).resolve().parents[1]
 PASSPHRASE = "bench passphrase for chat"
@@ -93,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         pack = root / "stoic.coach"
         cache = REPO / "tests" / "data" / "stoic_vectors.npz"
         start = time.perf_counter()
-        report = builder.build(
+        report = build_pack(
             REPO / "assets" / "coaches" / "stoic",
             pack,
             embedder=embedder,
@@ -109,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         if args.embed:
             start = time.perf_counter()
-            builder.build(
+            build_pack(
                 REPO / "assets" / "coaches" / "stoic",
                 root / "fresh.coach",
                 embedder=embedder,
@@ -184,7 +179,7 @@ def _grow(engine: Engine, pack_path: Path, count: int) -> None:
 
     pack = open_pack(pack_path)
     vectors = pack.vectors() or {}
-    base = [beir.Passage(p.ref, p.title, p.text) for p in pack.passages()]
+    base = [Passage(p.ref, p.title, p.text) for p in pack.passages()]
     done = 0
     while done < count:
         step = min(20_000, count - done)

@@ -35,9 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import SHARED_DATA, emit, peak_rss_mb, percentiles
 
-from engine.api import Engine, KnowledgeDoc
-from engine.retrieval import beir
-from engine.retrieval.knowledge import Prebuilt
+from engine.api import Engine, KnowledgeDoc, Passage, Prebuilt, load_corpus, load_queries
 
 COACH = "bench"
 NOISE = 0.03
@@ -63,7 +61,7 @@ def perturb_vectors(matrix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def synthesise(
-    base: list[beir.Passage], base_vectors: dict[str, np.ndarray], count: int, start_copy: int, seed: int
+    base: list[Passage], base_vectors: dict[str, np.ndarray], count: int, start_copy: int, seed: int
 ) -> tuple[list[KnowledgeDoc], dict[str, np.ndarray]]:
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
@@ -106,8 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     data = SHARED_DATA / "stoic"
-    base = beir.load_corpus(data / "corpus.jsonl")
-    queries = [q.text for q in beir.load_queries(data / "public" / "queries.jsonl")][: args.queries]
+    base = load_corpus(data / "corpus.jsonl")
+    queries = [q.text for q in load_queries(data / "public" / "queries.jsonl")][: args.queries]
     results: dict[str, Any] = {"benchmark": "retrieval", "noise_sigma": NOISE, "sizes": {}}
 
     with (

@@ -19,9 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import SHARED_DATA, emit, peak_rss_mb
 
-from engine.api import Engine, EvalSet
-from engine.retrieval import eval as retrieval_eval
-from engine.retrieval.pipeline import METHODS
+from engine.api import RETRIEVAL_METHODS, Engine, EvalSet, evaluate_retrieval, load_eval_set
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,11 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=SHARED_DATA / "stoic", help="folder with corpus.jsonl")
     parser.add_argument("--queries", type=Path, help="default: DATA/public/queries.jsonl")
     parser.add_argument("--qrels", type=Path, help="default: DATA/public/qrels.tsv")
-    parser.add_argument("--method", action="append", choices=METHODS, help="repeatable; default: all")
+    parser.add_argument(
+        "--method", action="append", choices=RETRIEVAL_METHODS, help="repeatable; default: all"
+    )
     parser.add_argument("--per-query", action="store_true", help="include per-query results in the JSON")
     parser.add_argument("--json", help="write the results here as JSON")
     args = parser.parse_args(argv)
-    data: EvalSet = retrieval_eval.load(
+    data: EvalSet = load_eval_set(
         args.data / "corpus.jsonl",
         args.queries or args.data / "public" / "queries.jsonl",
         args.qrels or args.data / "public" / "qrels.tsv",
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory() as tmp,
         Engine.create(Path(tmp) / "profile", "retrieval-eval-pass") as eng,
     ):
-        report = retrieval_eval.evaluate(eng, data, args.method or METHODS, progress=progress)
+        report = evaluate_retrieval(eng, data, args.method or RETRIEVAL_METHODS, progress=progress)
     print(report.table())
     print(
         f"\n{report.corpus_size} passages, {report.queries} queries, {report.vectors} vectors "

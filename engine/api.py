@@ -458,3 +458,32 @@ class Engine(HeartbeatApi, CoachesApi, ChatApi):
         with db.atomic() as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES ('device_id', ?)", (device_id,))
         return device_id
+
+
+# Names the CLI and the benchmarks use beyond the facade itself, loaded on first use: importing them
+# here eagerly would pull ONNX Runtime and friends into every `lifeos note list`.
+_LAZY_EXPORTS: dict[str, tuple[str, str]] = {
+    "Models": ("engine.inference.models", "Models"),
+    "MB": ("engine.inference.rss", "MB"),
+    "current_rss_bytes": ("engine.inference.rss", "current_rss_bytes"),
+    "peak_rss_bytes": ("engine.inference.rss", "peak_rss_bytes"),
+    "Prebuilt": ("engine.retrieval.knowledge", "Prebuilt"),
+    "token_counter": ("engine.retrieval.knowledge", "token_counter"),
+    "RETRIEVAL_METHODS": ("engine.retrieval.pipeline", "METHODS"),
+    "load_eval_set": ("engine.retrieval.eval", "load"),
+    "evaluate_retrieval": ("engine.retrieval.eval", "evaluate"),
+    "Passage": ("engine.retrieval.beir", "Passage"),
+    "load_corpus": ("engine.retrieval.beir", "load_corpus"),
+    "load_queries": ("engine.retrieval.beir", "load_queries"),
+    "open_pack": ("engine.coaches.pack", "open_pack"),
+    "build_pack": ("engine.coaches.builder", "build"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY_EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY_EXPORTS[name]
+    return getattr(importlib.import_module(module), attr)
