@@ -6,6 +6,9 @@ Notes are synthetic: 20–120 words drawn Zipf-wise (P(rank r) ∝ 1/r) from a c
 tail of 4,000 made-up rare words. Queries are two or three words drawn the same way, leaving out the 20
 most frequent words, as a person's query leaves out stop words. Vectors are random unit vectors in 384-d
 (KNN cost does not depend on their content). Every figure is measured on a real SQLCipher file.
+
+Unlock, inserts and search go through engine.api; the raw vec0 KNN figures open the store layer
+directly, because they measure sqlite-vec itself (the facade scans in-memory copies instead).
 """
 
 from __future__ import annotations
