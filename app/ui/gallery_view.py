@@ -34,6 +34,7 @@ PROGRESS_STEP = 0.02
 @dataclass(frozen=True)
 class Installing:
     coach_id: str
+    preview: bool = False
     stage: str = "verify"
     done: int = 0
     total: int = 0
@@ -47,6 +48,7 @@ class Installing:
 class GalleryState:
     entries: tuple[Any, ...] = ()
     installed: tuple[str, ...] = ()
+    previewing: tuple[str, ...] = ()
     loaded: bool = False
     domain: str = "All"
     language: str = "All"
@@ -93,17 +95,23 @@ def _badge(text: str, color: str) -> ft.Control:
 
 
 def _card(
-    entry: Any, state: GalleryState, install: Callable[[str], Any], chat: Callable[[str], Any]
+    entry: Any,
+    state: GalleryState,
+    install: Callable[[str], Any],
+    chat: Callable[[str], Any],
+    preview: Callable[[str], Any],
 ) -> ft.Control:
     installed = entry.id in state.installed
+    previewing = entry.id in state.previewing
     busy = state.installing is not None and state.installing.coach_id == entry.id
     color = DOMAIN_COLORS.get(entry.domain, ft.Colors.PRIMARY)
     footer: list[ft.Control]
     if busy and state.installing is not None:
         inst = state.installing
         counts = f" {inst.done:,} of {inst.total:,}" if inst.total else ""
+        doing = "Preparing a preview of" if inst.preview else "Installing"
         footer = [
-            ft.ProgressBar(value=inst.share, semantics_label=f"Installing {entry.name}"),
+            ft.ProgressBar(value=inst.share, semantics_label=f"{doing} {entry.name}"),
             ft.Text(
                 f"{STAGE_WORDS.get(inst.stage, inst.stage)}{counts}…",
                 size=12,
@@ -136,13 +144,20 @@ def _card(
         footer = [
             ft.Row(
                 alignment=ft.MainAxisAlignment.END,
+                wrap=True,
                 controls=[
+                    ft.OutlinedButton(
+                        content="Continue preview" if previewing else "Try it free",
+                        icon=ft.Icons.VISIBILITY_OUTLINED,
+                        disabled=state.installing is not None,
+                        on_click=chat(entry.id) if previewing else preview(entry.id),
+                    ),
                     ft.FilledButton(
                         content=f"Install {entry.name}",
                         icon=ft.Icons.DOWNLOAD,
                         disabled=state.installing is not None,
                         on_click=install(entry.id),
-                    )
+                    ),
                 ],
             )
         ]
@@ -236,13 +251,17 @@ def GalleryView() -> ft.Control:
     async def load() -> None:
         try:
             entries = await asyncio.to_thread(engine.coach_catalog)
+            every = await asyncio.to_thread(lambda: engine.coaches(include_previews=True))
             installed = await asyncio.to_thread(engine.coaches)
         except LifeOSError as exc:
             problem = f"The coach catalog could not be read: {exc}"
             set_state(lambda s: replace(s, loaded=True, problem=problem))
             return
         ids = tuple(c.id for c in installed)
-        set_state(lambda s: replace(s, entries=tuple(entries), installed=ids, loaded=True))
+        previewing = tuple(c.id for c in every if c.id not in ids)
+        set_state(
+            lambda s: replace(s, entries=tuple(entries), installed=ids, previewing=previewing, loaded=True)
+        )
 
     ft.use_effect(load, dependencies=[state.revision])
 
@@ -252,12 +271,15 @@ def GalleryView() -> ft.Control:
     def pick_language(language: str) -> Callable[[Any], None]:
         return lambda _e: set_state(lambda s: replace(s, language=language))
 
-    def install(coach_id: str) -> Callable[[Any], Any]:
+    def install(coach_id: str, preview: bool = False) -> Callable[[Any], Any]:
+        """Install (or, with ``preview``, prepare a 3-message preview and open its chat)."""
+
         async def handler(_e: Any) -> None:
             if latest().installing is not None:
                 return
             loop = asyncio.get_running_loop()
-            set_state(lambda s: replace(s, installing=Installing(coach_id), result=None, problem=None))
+            start = Installing(coach_id, preview)
+            set_state(lambda s: replace(s, installing=start, result=None, problem=None))
             shown = {"share": -1.0, "stage": ""}
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -265,14 +287,23 @@ def GalleryView() -> ft.Control:
                 if stage == shown["stage"] and share - shown["share"] < PROGRESS_STEP and done != total:
                     return
                 shown.update(share=share, stage=stage)
-                update = Installing(coach_id, stage, done, total)
+                update = Installing(coach_id, preview, stage, done, total)
                 loop.call_soon_threadsafe(lambda: set_state(lambda s: replace(s, installing=update)))
 
             try:
-                report = await asyncio.to_thread(lambda: engine.install_coach(coach_id, progress=progress))
+                report = await asyncio.to_thread(
+                    lambda: (engine.preview_coach if preview else engine.install_coach)(
+                        coach_id, progress=progress
+                    )
+                )
             except LifeOSError as exc:
-                problem = f"Not installed: {exc}"
+                problem = f"{'No preview' if preview else 'Not installed'}: {exc}"
                 set_state(lambda s: replace(s, installing=None, problem=problem))
+                return
+            if preview:
+                set_state(lambda s: replace(s, installing=None, revision=s.revision + 1))
+                profile.changed()
+                await page.push_route(f"/chat/{coach_id}")
                 return
             text = (
                 f"Installed {report.coach_id} {report.version}: {report.passages:,} passages "
@@ -304,7 +335,9 @@ def GalleryView() -> ft.Control:
             ft.ResponsiveRow(
                 spacing=SPACE_S,
                 run_spacing=SPACE_S,
-                controls=[_card(e, state, install, chat) for e in entries],
+                controls=[
+                    _card(e, state, install, chat, lambda cid: install(cid, preview=True)) for e in entries
+                ],
             )
         ]
     return ft.Column(

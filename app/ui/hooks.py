@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,13 +30,52 @@ def use_latest_state(initial: T) -> tuple[T, Callable[[T | Callable[[T], T]], No
     return value, set_latest, lambda: latest.current
 
 
+_RESIZE_LISTENERS: dict[int, list[Callable[[float], None]]] = {}
+
+
+def _listen_to_resizes(page: ft.Page, listener: Callable[[float], None]) -> Callable[[], None]:
+    """Subscribe to window resizes; a page has one ``on_resize`` slot, shared here by every caller."""
+    listeners = _RESIZE_LISTENERS.get(id(page))
+    if listeners is None:
+        listeners = _RESIZE_LISTENERS[id(page)] = []
+        weakref.finalize(page, _RESIZE_LISTENERS.pop, id(page), None)
+
+        def dispatch(e: ft.PageResizeEvent) -> None:
+            for each in list(listeners):
+                each(e.width)
+
+        page.on_resize = dispatch
+    listeners.append(listener)
+    return lambda: listeners.remove(listener) if listener in listeners else None
+
+
 def use_page_width() -> float:
     """The page width, re-rendering the caller when the browser window is resized."""
     page = ft.context.page
     width, set_width = ft.use_state(page.width or 0)
 
-    def follow_resizes() -> None:
-        page.on_resize = lambda e: set_width(e.width)
+    def follow_resizes() -> Callable[[], None]:
+        return _listen_to_resizes(page, set_width)
 
     ft.use_effect(follow_resizes, dependencies=[])
     return width
+
+
+_PAGE_SERVICES: dict[int, dict[str, object]] = {}
+
+
+def use_page_service(key: str, factory: Callable[[], T]) -> T:
+    """One instance per browser session of a Flet service (file picker, audio recorder).
+
+    A service registers itself with the page when constructed and lives as long as the page; making
+    one per render, or per mount of a screen, would pile up registrations on the client. The entry
+    goes when the page is collected.
+    """
+    page = ft.context.page
+    services = _PAGE_SERVICES.get(id(page))
+    if services is None:
+        services = _PAGE_SERVICES[id(page)] = {}
+        weakref.finalize(page, _PAGE_SERVICES.pop, id(page), None)
+    if key not in services:
+        services[key] = factory()
+    return services[key]  # type: ignore[return-value]

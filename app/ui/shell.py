@@ -18,7 +18,7 @@ from app.ui.capture_dialog import CaptureDialog
 from app.ui.hooks import use_page_width
 from app.ui.profile_context import use_profile
 from app.ui.sections import SECTIONS, Section, screen_for_path
-from app.ui.theme import CONTENT_MAX_WIDTH, SPACE_M, SPACE_S, WIDE_LAYOUT_MIN_WIDTH
+from app.ui.theme import CHAT_MAX_WIDTH, CONTENT_MAX_WIDTH, SPACE_M, SPACE_S, WIDE_LAYOUT_MIN_WIDTH
 from app.web_root import APP_TITLE
 
 HOVER_ACTIVITY_INTERVAL_MS = 2000
@@ -53,7 +53,7 @@ def _header(current: Section, on_capture: Any, on_settings: Any, on_back: Any, o
     )
 
 
-def _content(outlet: ft.Control | None) -> ft.Control:
+def _content(outlet: ft.Control | None, max_width: int) -> ft.Control:
     """The screen itself, kept to a comfortable reading width and centred on large windows."""
     return ft.Column(
         expand=True,
@@ -62,7 +62,7 @@ def _content(outlet: ft.Control | None) -> ft.Control:
             ft.Container(
                 content=outlet,
                 expand=True,
-                width=CONTENT_MAX_WIDTH,
+                width=max_width,
                 padding=ft.Padding.symmetric(horizontal=SPACE_M),
             )
         ],
@@ -108,7 +108,8 @@ def Shell() -> ft.Control:
         on_lock=lambda _e: profile.lock(),
     )
     dialog = CaptureDialog(open=capturing, on_close=lambda: set_capturing(False))
-    body = _content(outlet)
+    # The chat keeps its reading width and gains a sidebar beside it (projects and people).
+    body = _content(outlet, CHAT_MAX_WIDTH if current.id == "chat" else CONTENT_MAX_WIDTH)
 
     # One tree for every width (the rail or the bar is only hidden): resizing the window then never
     # remounts the screen, so what the coachee typed or loaded survives turning a tablet.

@@ -13,6 +13,9 @@ WIDE_LAYOUT_MIN_WIDTH = 720
 CONTENT_MAX_WIDTH = 760
 """Reading width for lists and forms on large screens; lines longer than this are tiring to read."""
 
+CHAT_MAX_WIDTH = 1060
+"""The chat's reading column plus its projects-and-people sidebar on a laptop."""
+
 FORM_MAX_WIDTH = 420
 """Width of the unlock card: wide enough for a long passphrase, narrow enough to stay focused."""
 
