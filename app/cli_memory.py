@@ -1,12 +1,13 @@
-"""`lifeos capture`, `para`, `fact` and `recall`: the coachee's long-term memory from a terminal."""
+"""`lifeos capture`, `memo`, `para`, `fact` and `recall`: the coachee's long-term memory from a terminal."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from app.cli_common import EXIT_OK, iso_moment, local_time, open_engine, positive_int, print_json
-from engine.api import CaptureResult, EntityPage, FactResult, RecallHit
+from engine.api import CaptureResult, EntityPage, FactResult, RecallHit, VoiceMemo
 
 PARA_TYPES = ["project", "area", "resource", "archive", "person"]
 
@@ -18,6 +19,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("text", nargs="+")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_capture)
+
+    p = subparsers.add_parser(
+        "memo", help="voice memo: transcribe an audio file on this device into a note, and learn from it"
+    )
+    p.add_argument("audio", type=Path, metavar="FILE", help="WAV, MP3, M4A, OGG, WebM… (15 min at most)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_memo)
 
     para = subparsers.add_parser("para", help="projects, areas, resources, archives and people")
     para_sub = para.add_subparsers(dest="para_command", metavar="ACTION", required=True)
@@ -84,6 +92,12 @@ def cmd_capture(args: argparse.Namespace) -> int:
         print_json(result)
         return EXIT_OK
     print(f"Saved note {result.note.id}")
+    _print_learned(result)
+    return EXIT_OK
+
+
+def _print_learned(result: CaptureResult) -> None:
+    """What memory found in a capture: entities, the suggested PARA place, the facts."""
     for m in result.mentions:
         if m.entity_name:
             print(f"  {m.type:<12} {m.entity_name}{' (new)' if m.created else ''}")
@@ -95,6 +109,23 @@ def cmd_capture(args: argparse.Namespace) -> int:
     )
     for r in result.facts:
         print(_fact_line(r))
+
+
+def _length(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def cmd_memo(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        memo: VoiceMemo = engine.add_voice_memo(args.audio)
+    if args.json:
+        print_json(memo)
+        return EXIT_OK
+    took = memo.timings_ms.get("total", 0.0) / 1000
+    print(f"Saved voice memo ({_length(memo.seconds)}, transcribed in {took:.1f} s) as note {memo.note.id}")
+    print(f"  “{memo.transcript}”")
+    _print_learned(memo.capture)
     return EXIT_OK
 
 

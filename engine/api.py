@@ -14,9 +14,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from engine.chat.api import ChatApi
+from engine.chat.api import ChatApi, ChatMessage, ChatReply, Citation
 from engine.clock import Clock, new_id, system_clock
-from engine.coaches.api import CatalogEntry, CoachesApi
+from engine.coaches.api import CatalogEntry, CoachesApi, InstallReport
+from engine.coaches.install import Coach
 from engine.errors import (
     DataError,
     LifeOSError,
@@ -39,6 +40,7 @@ from engine.memory.facts import Fact
 from engine.memory.notes import Note, SearchHit
 from engine.memory.recall import RecallHit
 from engine.memory.remember import FactResult, Suggestion
+from engine.memory.tacit import HourWindow
 from engine.retrieval import knowledge as knowledge_mod
 from engine.retrieval import pipeline as pipeline_mod
 from engine.retrieval.eval import EvalReport, EvalSet
@@ -51,8 +53,8 @@ from engine.store.profile import ProfilePaths, default_home
 from engine.store.schema import FTS_TWINS
 
 if TYPE_CHECKING:
-    from engine.inference.base import Embedder
-    from engine.inference.models import Models
+    from engine.inference.base import Embedder, ModelStatus
+    from engine.inference.models import BudgetStatus, Models
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
@@ -92,7 +94,13 @@ def unattended_enabled(home: Path | str) -> bool:
 
 __all__ = [
     "ArchiveProposal",
+    "BudgetStatus",
     "CaptureResult",
+    "CatalogEntry",
+    "ChatMessage",
+    "ChatReply",
+    "Citation",
+    "Coach",
     "DataError",
     "Engine",
     "Entity",
@@ -102,12 +110,15 @@ __all__ = [
     "Fact",
     "FactResult",
     "HeartbeatReport",
+    "HourWindow",
     "InboxItem",
     "IndexReport",
+    "InstallReport",
     "KnowledgeDoc",
     "KnowledgeHit",
     "KnowledgeResults",
     "LifeOSError",
+    "ModelStatus",
     "NewFact",
     "NewNote",
     "NotFound",
@@ -477,6 +488,9 @@ _LAZY_EXPORTS: dict[str, tuple[str, str]] = {
     "load_queries": ("engine.retrieval.beir", "load_queries"),
     "open_pack": ("engine.coaches.pack", "open_pack"),
     "build_pack": ("engine.coaches.builder", "build"),
+    "ModelStatus": ("engine.inference.base", "ModelStatus"),
+    "BudgetStatus": ("engine.inference.models", "BudgetStatus"),
+    "VoiceMemo": ("engine.memory.voice", "VoiceMemo"),
 }
 
 

@@ -3,17 +3,29 @@ auto-lock timing, onboarding picks, capture summaries, heartbeat reports."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 from app.ui.app_prefs import AppPrefs, auto_lock_label, load_prefs, save_prefs, with_auto_lock
 from app.ui.capture_display import summarise
 from app.ui.idle_lock import idle_seconds_left
 from app.ui.inbox_view import describe_report
+from app.ui.note_display import (
+    day_path,
+    day_subtitle,
+    day_title,
+    empty_day_text,
+    full_date,
+    in_time_order,
+    nearest_day_with_notes,
+    note_parts,
+    parse_day,
+    picked_day,
+)
 from app.ui.onboarding_view import toggle_pick
 from app.ui.para_display import deadline_text, kind_for_slug, layout_graph, summary_body, summary_first_line
 from app.ui.settings_checkins import windows_text
-from engine.api import Engine, HeartbeatReport, RoleResult
+from engine.api import Engine, HeartbeatReport, Note, RoleResult
 
 TODAY = date(2026, 3, 10)
 
@@ -101,3 +113,117 @@ def test_capture_summary_of_a_real_capture(tmp_path: Path) -> None:
     assert {"marathon-2026", "Sarah"} <= names
     assert summary.place_line == "Projects: marathon-2026"
     assert summary.reason == "it mentions the project marathon-2026"
+
+
+def _note(body: str, title: str, kind: str = "daily", at: str = "2026-03-10T08:00:00.000Z") -> Note:
+    return Note("id-" + at, title, body, kind, at[:10], at, at)
+
+
+def test_day_from_url_is_strict() -> None:
+    assert parse_day("2026-03-10") == TODAY
+    for bad in (
+        "2026-02-30",
+        "20260310",
+        "2026-W11-2",
+        "2026-3-10",
+        "today",
+        "",
+        "2026-03-10x",
+        "0001-01-01",
+    ):
+        assert parse_day(bad) is None, bad
+    assert day_path(TODAY) == "/notes/day/2026-03-10"
+    assert day_path("2026-03-09") == "/notes/day/2026-03-09"
+
+
+def test_day_wording() -> None:
+    assert full_date(TODAY) == "Tuesday 10 March 2026"
+    assert day_title(TODAY, TODAY) == "Today"
+    assert day_title(TODAY - timedelta(days=1), TODAY) == "Yesterday"
+    assert day_title(date(2026, 3, 1), TODAY) == "Sunday 1 March 2026"
+    assert day_subtitle(TODAY, TODAY, None) == "Tuesday 10 March 2026"
+    assert day_subtitle(TODAY, TODAY, 2) == "Tuesday 10 March 2026 · 2 notes"
+    assert day_subtitle(date(2026, 3, 1), TODAY, 1) == "1 note"
+    assert day_subtitle(date(2026, 3, 1), TODAY, None) == ""
+    assert empty_day_text(date(2026, 3, 1), TODAY) == "Nothing written on Sunday 1 March 2026."
+    assert empty_day_text(TODAY, TODAY).startswith("Nothing written today yet.")
+    assert empty_day_text(TODAY + timedelta(days=1), TODAY).startswith("This day is still ahead")
+
+
+def test_day_notes_oldest_first_without_chat() -> None:
+    newest_first = [
+        _note("evening", "evening", at="2026-03-10T20:00:00.000Z"),
+        _note("**You:** hi", "Chat with Stoic", kind="chat", at="2026-03-10T12:00:00.000Z"),
+        _note("lunch idea", "lunch idea", kind="capture", at="2026-03-10T11:00:00.000Z"),
+        _note("morning", "morning", at="2026-03-10T07:00:00.000Z"),
+    ]
+    assert [n.body for n in in_time_order(newest_first)] == ["morning", "lunch idea", "evening"]
+
+
+def test_note_parts_leave_out_a_derived_title() -> None:
+    assert note_parts(_note("Ran 10 km.\nFelt good.", "Ran 10 km.")) == (None, "Ran 10 km.\nFelt good.")
+    long_line = "word " * 30
+    derived = long_line.strip()[:79].rstrip() + "…"
+    assert note_parts(_note(long_line, derived))[0] is None
+    assert note_parts(_note("# Plan\nrest", "Plan")) == (None, "# Plan\nrest")
+    assert note_parts(_note("body text", "Chat with Stoic")) == ("Chat with Stoic", "body text")
+
+
+def test_nearest_day_with_notes() -> None:
+    days = {date(2026, 3, 1), date(2026, 3, 8)}
+    asked: list[date] = []
+
+    def has_notes(d: date) -> bool:
+        asked.append(d)
+        return d in days
+
+    assert nearest_day_with_notes(has_notes, TODAY, -1, TODAY - timedelta(days=30)) == date(2026, 3, 8)
+    assert asked == [date(2026, 3, 9), date(2026, 3, 8)]
+    assert nearest_day_with_notes(has_notes, date(2026, 3, 1), 1, TODAY) == date(2026, 3, 8)
+    assert nearest_day_with_notes(has_notes, date(2026, 3, 8), 1, TODAY) is None
+    assert nearest_day_with_notes(has_notes, date(2026, 3, 1), -1, date(2026, 2, 1)) is None
+    asked.clear()
+    assert nearest_day_with_notes(has_notes, TODAY, 1, TODAY) is None
+    assert asked == []
+
+
+def test_picked_day_is_the_nearest_midnight() -> None:
+    assert picked_day(TODAY) == TODAY
+    assert picked_day(datetime(2026, 3, 10)) == TODAY
+    local_midnight = datetime(2026, 3, 10).astimezone()
+    assert picked_day(local_midnight.astimezone(UTC)) == TODAY
+    # The browser five hours ahead of or eight behind this machine: still the day that was picked.
+    here = datetime(2026, 3, 10).astimezone().utcoffset() or timedelta(0)
+    for browser in (timedelta(hours=5), timedelta(hours=-8)):
+        zone = timezone(here + browser)
+        assert picked_day(datetime(2026, 3, 10, tzinfo=zone).astimezone(UTC)) == TODAY
+
+
+def test_engine_api_exports_the_types_the_app_uses() -> None:
+    import engine.api
+    from engine.api import (
+        BudgetStatus,
+        CatalogEntry,
+        ChatMessage,
+        ChatReply,
+        Citation,
+        Coach,
+        HourWindow,
+        InstallReport,
+        ModelStatus,
+    )
+
+    exported = (
+        BudgetStatus,
+        CatalogEntry,
+        ChatMessage,
+        ChatReply,
+        Citation,
+        Coach,
+        HourWindow,
+        InstallReport,
+        ModelStatus,
+    )
+    for cls in exported:
+        assert isinstance(cls, type)
+        assert cls.__name__ in engine.api.__all__

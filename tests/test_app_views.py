@@ -37,6 +37,7 @@ from browser_support import (
 )
 from playwright.sync_api import Page, expect, sync_playwright
 
+from app.ui.note_display import day_heading, day_title, full_date
 from engine.api import Engine
 
 pytestmark = pytest.mark.browser
@@ -74,6 +75,14 @@ def seed(home: Path) -> None:
         engine.link_entities("Move flat", "Money")
         engine.add_note("Walked by the river before work. Felt calm.")
         engine.add_note("Long run with Sarah: 24 km, legs heavy after 18.")
+        now = engine.clock  # two notes three days ago, for a day's own page
+        for hour, text in (
+            (7, "Hill repeats in the rain.\nSix of them, the last one slow."),
+            (21, "Early night."),
+        ):
+            engine.clock = lambda hour=hour: now().replace(hour=hour, minute=0) - timedelta(days=3)
+            engine.add_note(text)
+        engine.clock = now
         engine.set_active_hours("0-24")
         engine.set_quiet_hours(None)
         engine.heartbeat_run(roles=["checkins"], notify_os=False)
@@ -174,6 +183,65 @@ def test_daily_notes_by_day_with_search(page: Page, shots: Screenshots) -> None:
     button(page, "Clear search").click()
 
 
+def test_daily_notes_open_a_day_step_and_add_to_today(page: Page, shots: Screenshots) -> None:
+    today = date.today()
+    hills, before, after = (today - timedelta(days=n) for n in (3, 4, 2))  # seed: notes today and on `hills`
+    destination(page, "Daily notes").click()
+    button(page, day_heading(hills.isoformat(), today)).click()
+    title = page.get_by_text(full_date(hills), exact=True)
+    expect(title).to_be_visible()
+    expect(page.get_by_text("2 notes", exact=True)).to_be_visible()
+    expect(shown(page, "Six of them, the last one slow.")).to_be_visible()  # the full text, not a preview
+    morning, evening = (page.get_by_text(t, exact=False).first for t in ("Hill repeats", "Early night."))
+    assert morning.bounding_box()["y"] < evening.bounding_box()["y"], "a day reads in time order"
+    shoot_both(page, shots, "day", title)
+
+    button(page, "Previous day").click()
+    empty = page.get_by_text(f"Nothing written on {full_date(before)}.", exact=True)
+    expect(empty).to_be_visible()
+    shoot_both(page, shots, "empty day", empty)
+    button(page, "Next day").click()
+    expect(shown(page, "Early night.")).to_be_visible()
+    button(page, "Next day").click()
+    expect(page.get_by_text(f"Nothing written on {full_date(after)}.", exact=True)).to_be_visible()
+    button(page, "Later notes: Today").click()  # skips the empty yesterday
+
+    expect(page.get_by_text("Today", exact=True)).to_be_visible()
+    expect(shown(page, "Walked by the river before work.")).to_be_visible()
+    enter_text(page, "New note", "Stretched for ten minutes after the run.")
+    button(page, "Add note").click()
+    expect(shown(page, "Stretched for ten minutes after the run.")).to_be_visible()
+    expect(button(page, "Add note")).to_be_disabled()  # the draft was cleared (the DOM copy of a
+    # blurred Flutter field keeps its old text, so its value says nothing)
+    shoot_both(page, shots, "today", shown(page, "Stretched for ten minutes"))
+
+    button(page, "All notes").click()
+    enter_text(page, "Search notes", "hill")
+    expect(page.get_by_text("1 note match “hill”")).to_be_visible()
+    shown(page, "Hill repeats").click()
+    expect(page.get_by_text(full_date(hills), exact=True)).to_be_visible()
+
+    button(page, "All notes").click()
+    button(page, "Pick a day").click()
+    target = hills if hills.month == today.month else today
+    expect(button(page, "Cancel")).to_be_visible()
+    shoot_both(page, shots, "pick a day", button(page, "Cancel"))
+    calendar_day = re.compile(rf"^{target.day}, {target:%A}, {target:%B} {target.day}, {target.year}")
+    page.get_by_role("button", name=calendar_day).click()
+    button(page, "Open").click()
+    expect(page.get_by_text(day_title(target, today), exact=True)).to_be_visible()
+
+    # A mistyped day in the address bar (routed in place: reloading would lock the app).
+    page.evaluate(
+        "() => { history.pushState({}, '', '/notes/day/2026-13-45');"
+        " window.dispatchEvent(new PopStateEvent('popstate', {state: {}})); }"
+    )
+    expect(shown(page, "“2026-13-45” is not a date")).to_be_visible()
+    shoot_both(page, shots, "not a day", button(page, "All notes"))
+    button(page, "All notes").click()
+    expect(field(page, "Search notes")).to_be_visible()
+
+
 def test_quick_capture_from_any_screen(page: Page, shots: Screenshots) -> None:
     destination(page, "Inbox").click()
     button(page, "Quick capture").click()
@@ -250,3 +318,54 @@ def test_chat_streams_and_opens_citations(page: Page, shots: Screenshots) -> Non
     shoot_both(page, shots, "citation", button(page, "Close source"))
     button(page, "Close source").click()
     expect(button(page, "Close source")).to_have_count(0)
+
+
+def draft_is(page: Page, text: str) -> None:
+    """The message box holds ``text`` (focused first: Flutter syncs a field's DOM value on focus)."""
+    field(page, "Message").click()
+    expect(field(page, "Message")).to_have_value(text)
+
+
+def test_chat_context_sidebar_drawer_and_mentions(page: Page, shots: Screenshots) -> None:
+    """Projects and people beside the chat on a laptop, in a sheet on a phone; `@`/`#` complete to
+    the entity the engine will link."""
+    destination(page, "Chat").click()
+    expect(chip(page, "Stoic Mentor")).to_be_visible()
+    page.set_viewport_size(DESKTOP)
+    expect(shown(page, "Active projects")).to_be_visible()
+    expect(button(page, "Mention Sarah in your message")).to_be_visible()
+    shots.take(page, "sidebar desktop")
+    page.set_viewport_size(PHONE)
+    expect(shown(page, "Active projects")).to_have_count(0)
+    button(page, "Projects and people").click()
+    expect(button(page, "Mention Marathon 2026 in your message")).to_be_visible()
+    shots.take(page, "drawer phone")
+    button(page, "Mention Marathon 2026 in your message").click()
+    expect(button(page, "Mention Marathon 2026 in your message")).to_have_count(0)
+    draft_is(page, "#marathon-2026 ")
+
+    enter_text(page, "Message", "Long run Sunday with @sa")
+    suggestion = chip(page, "@Sarah")
+    expect(suggestion).to_be_visible()
+    shoot_both(page, shots, "mention suggestions", suggestion)
+    suggestion.click()
+    draft_is(page, "Long run Sunday with @Sarah ")
+    enter_text(page, "Message", "Plan for #mar")
+    chip(page, "#marathon-2026").click()
+    draft_is(page, "Plan for #marathon-2026 ")
+    enter_text(page, "Message", "")
+
+
+def test_gallery_preview_gives_three_free_messages(page: Page, shots: Screenshots) -> None:
+    destination(page, "Gallery").click()
+    button(page, "Try it free").first.click()
+    banner = shown(page, "free messages left")
+    expect(banner).to_be_visible(timeout=90_000)
+    expect(shown(page, "3 free messages left")).to_be_visible()
+    shoot_both(page, shots, "preview chat", banner)
+    page.set_viewport_size(PHONE)
+    enter_text(page, "Message", "How do I start when I have no time?")
+    button(page, "Send").click()
+    expect(shown(page, "2 free messages left")).to_be_visible(timeout=60_000)
+    button(page, "End preview").click()
+    expect(button(page, "Try it free").first).to_be_visible()

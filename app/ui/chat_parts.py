@@ -89,7 +89,7 @@ def _memo_body(
                 ),
             ],
         ),
-        ft.Text(memo.transcript, selectable=True, italic=True),
+        ft.Text(memo.transcript, italic=True),
         *([ft.Row(wrap=True, spacing=6, run_spacing=6, controls=found)] if found else []),
         ft.Row(
             wrap=True,

@@ -1,4 +1,5 @@
-"""Daily notes: write a note, see the day's timeline, search everything written so far.
+"""Daily notes: write a note, see the timeline by day, search everything written so far, and open
+any day (a day's heading, a search hit or "Pick a day" lead to its page, ``app.ui.daily_day_view``).
 
 Engine calls run in a worker thread (``asyncio.to_thread``): the encrypted database is fast, but the
 event loop serves every open session and must never wait on disk. What the screen shows is derived
@@ -9,13 +10,27 @@ results reload from the engine because of it, so they cannot drift from what is 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 import flet as ft
 
+from app.ui.daily_day_view import DayPicker, note_composer
 from app.ui.hooks import use_latest_state
-from app.ui.note_display import DayGroup, group_by_day, local_time, preview, snippet_parts
+from app.ui.note_display import (
+    DAY_KINDS,
+    DayGroup,
+    day_heading,
+    day_path,
+    full_date,
+    group_by_day,
+    local_time,
+    parse_day,
+    preview,
+    snippet_parts,
+)
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
 from engine.api import LifeOSError, Note, SearchHit
@@ -39,7 +54,12 @@ class NotesState:
     searched_query: str = ""
     """The query ``hits`` answer; differs from ``query`` while a search is in flight."""
     revision: int = 0
+    picking: bool = False
     problem: str | None = None
+
+
+Go = Callable[[str], Callable[[ft.Event[ft.Control]], Any]]
+"""Makes a click handler that opens a route."""
 
 
 def _note_row(note: Note) -> ft.Control:
@@ -52,28 +72,47 @@ def _note_row(note: Note) -> ft.Control:
     )
 
 
-def _day_section(group: DayGroup) -> list[ft.Control]:
+def _open_day_label(day: str) -> str:
+    parsed = parse_day(day)
+    return f"Open {full_date(parsed) if parsed else day}"
+
+
+def _day_section(group: DayGroup, go: Go) -> list[ft.Control]:
+    """The day's heading (tapping it opens the day's page) and its notes."""
     return [
         ft.Container(
-            padding=ft.Padding.only(left=SPACE_S, top=SPACE_M, bottom=4),
-            content=ft.Text(
-                group.heading,
-                theme_style=ft.TextThemeStyle.TITLE_SMALL,
-                color=ft.Colors.PRIMARY,
+            margin=ft.Margin.only(top=SPACE_S),
+            padding=ft.Padding.only(left=SPACE_S, right=SPACE_S, top=SPACE_S, bottom=SPACE_S),
+            border_radius=8,
+            ink=True,
+            on_click=go(day_path(group.day)),
+            content=ft.Row(
+                spacing=4,
+                vertical_alignment=ft.CrossAxisAlignment.CENTER,
+                controls=[
+                    ft.Text(
+                        group.heading,
+                        theme_style=ft.TextThemeStyle.TITLE_SMALL,
+                        color=ft.Colors.PRIMARY,
+                    ),
+                    ft.Icon(ft.Icons.CHEVRON_RIGHT, size=18, color=ft.Colors.PRIMARY),
+                ],
             ),
         ),
         *[_note_row(n) for n in group.notes],
     ]
 
 
-def _hit_row(hit: SearchHit) -> ft.Control:
+def _hit_row(hit: SearchHit, go: Go) -> ft.Control:
     spans = [
         ft.TextSpan(text, ft.TextStyle(weight=ft.FontWeight.BOLD) if is_match else None)
         for text, is_match in snippet_parts(hit.snippet)
     ]
-    when = f"{hit.note.day} · {local_time(hit.note.created_at)}"
+    when = f"{day_heading(hit.note.day, date.today())} · {local_time(hit.note.created_at)}"
     return ft.ListTile(
         content_padding=ft.Padding.symmetric(horizontal=SPACE_S),
+        on_click=go(day_path(hit.note.day)),
+        tooltip=_open_day_label(hit.note.day),
         title=ft.Text(hit.note.title or "(empty note)", max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
         subtitle=ft.Column(
             spacing=2,
@@ -92,7 +131,7 @@ def _quiet(text: str) -> ft.Control:
     )
 
 
-def _listing(state: NotesState) -> list[ft.Control]:
+def _listing(state: NotesState, go: Go) -> list[ft.Control]:
     """The list below the inputs: search results while a query is typed, else the timeline."""
     query = state.query.strip()
     if query:
@@ -107,24 +146,28 @@ def _listing(state: NotesState) -> list[ft.Control]:
                 padding=ft.Padding.only(left=SPACE_S, top=SPACE_M, bottom=4),
                 content=ft.Text(heading, theme_style=ft.TextThemeStyle.TITLE_SMALL, color=ft.Colors.PRIMARY),
             ),
-            *[_hit_row(h) for h in state.hits],
+            *[_hit_row(h, go) for h in state.hits],
         ]
     if not state.loaded:
         return [_quiet("Loading your notes…")]
     if not state.notes:
         return [_quiet("No notes yet. Write your first one above — a sentence is enough.")]
-    return [c for group in group_by_day(state.notes, date.today()) for c in _day_section(group)]
+    return [c for group in group_by_day(state.notes, date.today()) for c in _day_section(group, go)]
 
 
 @ft.component
 def DailyNotesView() -> ft.Control:
     """Add, list and search daily notes of the unlocked profile."""
-    engine = use_profile().engine
+    profile = use_profile()
+    engine = profile.engine
+    page = ft.context.page
     state, set_state, latest_state = use_latest_state(NotesState())
 
     async def load_notes() -> None:
         try:
-            notes = await asyncio.to_thread(engine.list_notes, kind="daily", limit=NOTES_SHOWN)
+            # Quick captures and voice memos are part of the day too; chat transcripts are not.
+            every = await asyncio.to_thread(engine.list_notes, limit=3 * NOTES_SHOWN)
+            notes = [n for n in every if n.kind in DAY_KINDS][:NOTES_SHOWN]
         except LifeOSError as exc:
             problem = f"Your notes could not be read: {exc}"
             set_state(lambda s: replace(s, loaded=True, problem=problem))
@@ -150,7 +193,7 @@ def DailyNotesView() -> ft.Control:
             )
         )
 
-    ft.use_effect(load_notes, dependencies=[state.revision])
+    ft.use_effect(load_notes, dependencies=[state.revision, profile.revision])
     ft.use_effect(run_search, dependencies=[state.query, state.revision])
 
     async def add_note(_e: ft.Event[ft.Control]) -> None:
@@ -178,34 +221,22 @@ def DailyNotesView() -> ft.Control:
     def clear_query(_e: ft.Event[ft.IconButton]) -> None:
         set_state(lambda s: replace(s, query="", hits=(), searched_query=""))
 
-    composer = ft.Row(
-        vertical_alignment=ft.CrossAxisAlignment.CENTER,
-        controls=[
-            ft.TextField(
-                label="New note",
-                hint_text="What's on your mind?",
-                value=state.draft,
-                multiline=True,
-                shift_enter=True,
-                min_lines=1,
-                max_lines=5,
-                expand=True,
-                disabled=state.saving,
-                on_change=edit_draft,
-                on_submit=add_note,
-            ),
-            ft.FilledButton(
-                content="Add note",
-                icon=ft.Icons.ADD,
-                tooltip="Save to today's notes (Enter)",
-                disabled=state.saving or not state.draft.strip(),
-                on_click=add_note,
-                height=48,
-            ),
-        ],
-    )
-    search = ft.TextField(
+    def go(route: str) -> Callable[[ft.Event[ft.Control]], Any]:
+        async def handler(_e: ft.Event[ft.Control]) -> None:
+            await page.push_route(route)
+
+        return handler
+
+    def set_picking(value: bool) -> Callable[..., None]:
+        def handler(_e: Any = None) -> None:
+            set_state(lambda s: replace(s, picking=value))
+
+        return handler
+
+    composer = note_composer(state.draft, state.saving, edit_draft, add_note)
+    search_field = ft.TextField(
         label="Search notes",
+        expand=True,
         value=state.query,
         prefix_icon=ft.Icons.SEARCH,
         dense=True,
@@ -219,12 +250,23 @@ def DailyNotesView() -> ft.Control:
         if state.query
         else None,
     )
+    search = ft.Row(
+        vertical_alignment=ft.CrossAxisAlignment.CENTER,
+        controls=[
+            search_field,
+            ft.IconButton(
+                icon=ft.Icons.CALENDAR_MONTH,
+                tooltip="Pick a day",
+                on_click=set_picking(True),
+            ),
+        ],
+    )
     problem = (
         [ft.Text(state.problem, color=ft.Colors.ERROR, semantics_label=f"Problem: {state.problem}")]
         if state.problem
         else []
     )
-    return ft.Column(
+    screen = ft.Column(
         expand=True,
         spacing=SPACE_S,
         horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
@@ -233,6 +275,11 @@ def DailyNotesView() -> ft.Control:
             composer,
             search,
             *problem,
-            ft.ListView(expand=True, spacing=0, controls=_listing(state)),
+            ft.ListView(expand=True, spacing=0, controls=_listing(state, go)),
         ],
+    )
+    picker = DayPicker(open=state.picking, day=None, on_close=set_picking(False))
+    # A zero-spacing column hosts the (zero-size) picker so it adds no gap under the list.
+    return ft.Column(
+        expand=True, spacing=0, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=[screen, picker]
     )

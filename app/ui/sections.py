@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import flet as ft
 
 from app.ui.chat_view import ChatView
+from app.ui.daily_day_view import DayView
 from app.ui.daily_notes_view import DailyNotesView
 from app.ui.gallery_view import GalleryView
 from app.ui.inbox_view import InboxView
@@ -57,7 +58,13 @@ SECTIONS: tuple[Section, ...] = (
         subroutes=(("entity/:entity_id", EntityView), (":kind", ParaView)),
     ),
     Section(
-        "notes", "/notes", "Daily notes", ft.Icons.EDIT_NOTE_OUTLINED, ft.Icons.EDIT_NOTE, DailyNotesView
+        "notes",
+        "/notes",
+        "Daily notes",
+        ft.Icons.EDIT_NOTE_OUTLINED,
+        ft.Icons.EDIT_NOTE,
+        DailyNotesView,
+        subroutes=(("day/:day", DayView),),
     ),
     Section("inbox", "/inbox", "Inbox", ft.Icons.INBOX_OUTLINED, ft.Icons.INBOX, InboxView),
 )

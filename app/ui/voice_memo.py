@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import math
 import time
 import wave
 from collections.abc import Callable
@@ -32,11 +33,16 @@ from engine.api import LifeOSError
 
 SAMPLE_RATE = 16_000
 CHANNELS = 1
+RECORDING = far.AudioRecorderConfiguration(
+    encoder=far.AudioEncoder.PCM16BITS, channels=CHANNELS, sample_rate=SAMPLE_RATE
+)
 MAX_RECORDING_S = 10 * 60
 """Long enough for a walk-and-talk memo; bounded so a forgotten recorder cannot fill memory."""
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 AUDIO_EXTENSIONS = ["wav", "mp3", "m4a", "ogg", "oga", "opus", "webm", "flac", "aac", "mp4"]
 LAST_CHUNK_WAIT_S = 1.0
+MIN_STREAM_S = 0.8
+MONO_RATES = (8_000, 11_025, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000)
 """Chunks still on the wire when recording stops arrive within this time."""
 
 
@@ -77,18 +83,46 @@ class VoiceState:
     problem: str | None = None
 
 
+def guess_rate(byte_count: int, seconds: float) -> int | None:
+    """The sample rate of a 16-bit stream from how fast its bytes came, snapped to a standard rate.
+
+    Browsers record at the audio device's own rate and channel count whatever was asked (Chromium
+    streams 44.1 or 48 kHz stereo), and the stream carries no header. Interleaved stereo read as
+    mono at twice the rate is the same sound when both channels carry the one microphone, so one
+    mono rate is all Whisper (which resamples to 16 kHz) needs.
+    """
+    if seconds < MIN_STREAM_S or byte_count <= 0:
+        return None
+    per_second = byte_count / 2 / seconds
+    return min(MONO_RATES, key=lambda rate: abs(math.log(rate / per_second)))
+
+
 class _Collector:
-    """The PCM chunks of the recording in progress (events arrive on the event loop, in order)."""
+    """The PCM chunks of the recording in progress (events arrive on the event loop, in order),
+    with when the first and last arrived, to tell the stream's rate."""
 
     def __init__(self) -> None:
         self.chunks: list[bytes] = []
         self.active = False
+        self.first_chunk = 0.0
         self.last_chunk = 0.0
+
+    def start(self) -> None:
+        self.chunks, self.active, self.first_chunk, self.last_chunk = [], True, 0.0, 0.0
 
     def take(self, event: far.AudioRecorderStreamEvent) -> None:
         if self.active and event.chunk:
+            now = time.monotonic()
+            if not self.chunks:
+                self.first_chunk = now
             self.chunks.append(bytes(event.chunk))
-            self.last_chunk = time.monotonic()
+            self.last_chunk = now
+
+    def rate(self) -> int | None:
+        """Bytes after the first chunk over the time they took (the first one marks the start)."""
+        if len(self.chunks) < 2:
+            return None
+        return guess_rate(sum(map(len, self.chunks[1:])), self.last_chunk - self.first_chunk)
 
 
 def use_voice_memo(
@@ -99,15 +133,16 @@ def use_voice_memo(
     profile = use_profile()
     engine = profile.engine
     state, set_state, latest = use_latest_state(VoiceState())
-    collector = ft.use_ref(_Collector()).current
+    # The recorder is told at construction that Python listens to its stream: the client decides
+    # whether to stream from the handlers it knows when recording starts.
+    collector = use_page_service("voice-memo-chunks", _Collector)
     timer = ft.use_ref(None)
     picker = use_page_service("voice-memo-picker", ft.FilePicker)
     recorder = use_page_service(
         "voice-memo-recorder",
         lambda: far.AudioRecorder(
-            configuration=far.AudioRecorderConfiguration(
-                encoder=far.AudioEncoder.PCM16BITS, channels=CHANNELS, sample_rate=SAMPLE_RATE
-            )
+            configuration=RECORDING,
+            on_stream=collector.take,
         ),
     )
 
@@ -142,10 +177,9 @@ def use_voice_memo(
     async def record(_e: Any) -> None:
         if latest().recording or latest().busy:
             return
-        recorder.on_stream = collector.take
-        collector.chunks, collector.active = [], True
+        collector.start()
         try:
-            started = await recorder.start_recording()
+            started = await recorder.start_recording(configuration=RECORDING)
         except Exception as exc:  # the platform refused: no microphone, no permission, no plugin
             started, reason = False, str(exc)
         else:
@@ -174,11 +208,17 @@ def use_voice_memo(
             await asyncio.sleep(0.1)
         collector.active = False
         pcm = b"".join(collector.chunks)
+        rate = collector.rate()
         collector.chunks = []
         if not pcm:
             set_state(lambda s: replace(s, problem="Nothing was recorded: is a microphone connected?"))
             return
-        await save(wav_bytes(pcm), memo_name(datetime.now()))
+        if rate is None:
+            set_state(
+                lambda s: replace(s, problem="That was too short to hear: hold on for a second or more.")
+            )
+            return
+        await save(wav_bytes(pcm, rate), memo_name(datetime.now()))
 
     async def cancel(_e: Any) -> None:
         collector.active, collector.chunks = False, []

@@ -26,7 +26,7 @@ from engine.chat.grounded import GroundedReasoner, content_words
 from engine.chat.reasoners import Reasoner, ReasonerUnavailable, ReplyRequest, TextDelta, ToolCall
 from engine.clock import iso_utc, new_id
 from engine.coaches.builder import split_front_matter
-from engine.errors import LifeOSError, UsageError
+from engine.errors import LifeOSError, NotFound, UsageError
 from engine.memory import entities as entities_mod
 from engine.memory import facts as facts_mod
 from engine.memory import recall as recall_mod
@@ -239,6 +239,24 @@ class ChatApi:
         self._write_back(coach, message, reply)
         timings["total"] = (time.perf_counter() - started) * 1000
         return reply
+
+    def knowledge_passage(self, coach_id: str, ref: str) -> Citation:
+        """The passage a reply cited, by the ref kept in its message's meta (`meta["citations"]`).
+
+        Replies store only refs, so that a conversation does not copy a coach's books; this opens a
+        source of an earlier reply again. `NotFound` for an unknown coach or a ref it does not hold
+        (say, one dropped by an update of the coach).
+        """
+        coach = self.coach(coach_id)
+        db = self._require_open()
+        row = db.query_one(
+            "SELECT title, text FROM chunks WHERE coach_id = ? AND json_extract(meta, '$.ref') = ? "
+            "ORDER BY seq LIMIT 1",
+            (coach.id, ref),
+        )
+        if row is None:
+            raise NotFound(f"{coach.name} has no passage {ref!r} (its knowledge may have changed)")
+        return Citation(ref, str(row[0]), _author(coach, ref), str(row[1]))
 
     # -- internals ---------------------------------------------------------------------------------
 

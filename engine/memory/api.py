@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.clock import iso_utc
+from engine.clock import iso_utc, new_id
 from engine.errors import LifeOSError, UsageError
 from engine.memory import capture as capture_mod
 from engine.memory import entities as entities_mod
@@ -24,6 +25,7 @@ from engine.memory import recall as recall_mod
 from engine.memory import remember as remember_mod
 from engine.memory import summary as summary_mod
 from engine.memory import tacit as tacit_mod
+from engine.memory import voice as voice_mod
 from engine.memory.capture import CaptureResult
 from engine.memory.contradiction import LEXICAL, SEMANTIC, Thresholds, infer_category
 from engine.memory.decay import tier
@@ -33,6 +35,7 @@ from engine.memory.notes import Note
 from engine.memory.recall import RecallHit
 from engine.memory.remember import FactResult, Suggestion
 from engine.memory.similarity import Similarity, lexical_similarity
+from engine.memory.voice import Attachment, VoiceMemo
 from engine.store.connection import Connection
 
 if TYPE_CHECKING:
@@ -397,6 +400,18 @@ class MemoryApi:
 
     def capture(self, text: str) -> CaptureResult:
         """Quick capture: note + entities + PARA suggestion + facts + links, in one transaction."""
+        return self._capture(text, title=None, kind="capture", source="capture")
+
+    def _capture(
+        self,
+        text: str,
+        *,
+        title: str | None,
+        kind: str,
+        source: str,
+        also: Callable[[Connection, Note], object] | None = None,
+    ) -> CaptureResult:
+        """Save a note and learn from it; `also` writes more in the same transaction (a memo's audio)."""
         db = self._require_open()
         now = self.clock()
         spans = self._entities_in(text, now)
@@ -404,8 +419,10 @@ class MemoryApi:
         embedder = self._embedder()
         with db.atomic() as conn:
             note = notes_mod.insert_note(
-                conn, text, title=None, kind="capture", source="capture", now=now, device_id=self.device_id
+                conn, text, title=title, kind=kind, source=source, now=now, device_id=self.device_id
             )
+            if also is not None:
+                also(conn, note)
             result = self._learn(conn, note, spans, now, similarity, thresholds)
             if embedder is not None:
                 from engine.memory.semantic import write_vectors
@@ -414,6 +431,52 @@ class MemoryApi:
                 embed = getattr(similarity, "vectors", None)
                 write_vectors(conn, "notes", [(int(seq), note.body)], embedder, embed)
         return result
+
+    def add_voice_memo(self, audio: Path | str | bytes, *, name: str | None = None) -> VoiceMemo:
+        """A spoken capture: transcribe on the device, then save and learn as `capture` does, with
+        the original audio kept encrypted beside the note (`note_audio`).
+
+        `audio` is a file path or the file's bytes (then `name`, such as "memo.wav", is required).
+        Refused before anything is written: a missing, empty or oversized file, or one longer than
+        15 minutes (`UsageError`); one that is not audio (`AudioUnreadable`); one in which no speech
+        was heard (`DataError`). Whisper runs in a short-lived child process, so the app's memory
+        does not grow by the speech model's.
+        """
+        started = time.perf_counter()
+        self._require_open()
+        given = voice_mod.read_input(audio, name)
+        timings: dict[str, float] = {}
+        with voice_mod.on_disk(given) as path:
+            t = time.perf_counter()
+            voice_mod.check_duration(path)
+            timings["probe"] = (time.perf_counter() - t) * 1000
+            t = time.perf_counter()
+            transcript = self.models.transcribe(path)
+            timings["transcribe"] = (time.perf_counter() - t) * 1000
+        seconds = transcript.duration_s
+        text = voice_mod.heard(transcript.text, given.name, seconds)
+        attachment_id = new_id(self.clock())
+        t = time.perf_counter()
+        result = self._capture(
+            text,
+            title=voice_mod.title_for(seconds),
+            kind=voice_mod.NOTE_KIND,
+            source=voice_mod.NOTE_SOURCE,
+            also=lambda conn, note: voice_mod.insert_attachment(
+                conn, attachment_id, note.id, given, **self._stamp()
+            ),
+        )
+        timings["save"] = (time.perf_counter() - t) * 1000
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return VoiceMemo(result.note, text, seconds, result, attachment_id, transcript.language, timings)
+
+    def note_audio(self, note_id: str) -> Attachment | None:
+        """The recording a voice memo's note was made from (name, mime type, bytes), or None for a
+        note without one. `NotFound` when there is no such note."""
+        db = self._require_open()
+        with db.lock:
+            notes_mod.get_note(db.conn, note_id)
+            return voice_mod.audio_of(db.conn, note_id)
 
     def learn_from_note(self, note_id: str) -> CaptureResult:
         """What capture does, for a note already saved (the heartbeat's fact extraction)."""

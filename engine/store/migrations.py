@@ -12,7 +12,12 @@ from datetime import UTC, datetime
 
 from engine.errors import DataError
 from engine.store.connection import Connection
-from engine.store.schema import INITIAL_SCHEMA, KNOWLEDGE_VECTORS_SCHEMA, MEMORY_SCHEMA
+from engine.store.schema import (
+    ATTACHMENTS_SCHEMA,
+    INITIAL_SCHEMA,
+    KNOWLEDGE_VECTORS_SCHEMA,
+    MEMORY_SCHEMA,
+)
 
 Migration = Callable[[Connection], None]
 
@@ -56,10 +61,17 @@ def m003_knowledge_vectors(conn: Connection) -> None:
     run_script(conn, KNOWLEDGE_VECTORS_SCHEMA)
 
 
+def m004_attachments(conn: Connection) -> None:
+    """Attachments (a voice memo's original audio, encrypted with the rest) and an index that finds a
+    coach's passage by its ref."""
+    run_script(conn, ATTACHMENTS_SCHEMA)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial", m001_initial),
     (2, "memory", m002_memory),
     (3, "knowledge_vectors", m003_knowledge_vectors),
+    (4, "attachments", m004_attachments),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

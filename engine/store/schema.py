@@ -274,3 +274,26 @@ DROP TABLE chunks_vec;
 INSERT INTO meta (key, value) VALUES ('{KNOWLEDGE_GENERATION_KEY}', hex(randomblob(16)))
     ON CONFLICT (key) DO UPDATE SET value = excluded.value;
 """
+
+
+# Migration 4: attachments (the original audio of a voice memo), and passages found by their ref.
+# The audio is kept in the encrypted database itself, not beside it as a file: it is as private as
+# the transcript, and one file to back up, sync and purge. `sha256` lets sync and export check a blob
+# without reading it twice. The expression index serves `Engine.knowledge_passage` (a cited ref opened
+# from an earlier conversation) without scanning a coach's passages' JSON.
+ATTACHMENTS_SCHEMA = """
+CREATE TABLE attachments (
+    seq        INTEGER PRIMARY KEY,
+    id         TEXT NOT NULL UNIQUE,
+    note_id    TEXT NOT NULL REFERENCES notes (id),
+    name       TEXT NOT NULL,
+    mime       TEXT NOT NULL,
+    size       INTEGER NOT NULL,
+    sha256     TEXT NOT NULL,
+    bytes      BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX attachments_note ON attachments (note_id, seq);
+
+CREATE INDEX chunks_ref ON chunks (coach_id, json_extract(meta, '$.ref'));
+"""
