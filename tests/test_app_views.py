@@ -319,6 +319,16 @@ def test_chat_streams_and_opens_citations(page: Page, shots: Screenshots) -> Non
     button(page, "Close source").click()
     expect(button(page, "Close source")).to_have_count(0)
 
+    # The reply is stored; coming back later, its sources still open with their passage.
+    destination(page, "Gallery").click()
+    destination(page, "Chat").click()
+    earlier = page.get_by_role("checkbox", name=re.compile(r"^\[1\] "))
+    expect(earlier.first).to_be_visible()
+    earlier.first.click()
+    expect(shown(page, "Reference: ")).to_be_visible()
+    expect(shown(page, "This passage is no longer installed.")).to_have_count(0)
+    button(page, "Close source").click()
+
 
 def draft_is(page: Page, text: str) -> None:
     """The message box holds ``text`` (focused first: Flutter syncs a field's DOM value on focus)."""

@@ -69,6 +69,16 @@ class ChatRead:
     preview_left: int | None
 
 
+def _source(engine: Engine, coach_id: str, ref: str) -> Source:
+    """An earlier reply's source: messages keep only the ref, the passage comes from the coach's books
+    (an indexed lookup); one an update of the coach dropped keeps its ref and says so when opened."""
+    try:
+        found = engine.knowledge_passage(coach_id, ref)
+    except LifeOSError:
+        return Source(ref, ref, "", "")
+    return Source(found.ref, found.title, found.author, found.text)
+
+
 def read_chat(engine: Engine, coach_id: str | None) -> ChatRead:
     """Coaches (previews too) and the conversation with ``coach_id``; earlier sources by reference."""
     coaches = tuple((c.id, c.name) for c in engine.coaches(include_previews=True))
@@ -76,7 +86,7 @@ def read_chat(engine: Engine, coach_id: str | None) -> ChatRead:
     if current is None or all(c[0] != current for c in coaches):
         return ChatRead(coaches, (), None)
     bubbles = tuple(
-        Bubble(m.role, m.content, tuple(Source(ref, ref, "", "") for ref in m.meta.get("citations", [])))
+        Bubble(m.role, m.content, tuple(_source(engine, current, ref) for ref in m.meta.get("citations", [])))
         for m in engine.conversation(current)
     )
     return ChatRead(coaches, bubbles, engine.preview_messages_left(current))
