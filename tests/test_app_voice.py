@@ -9,9 +9,6 @@ a file that is not audio must give a clear message and save nothing.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +32,7 @@ from browser_support import (
     unlock,
 )
 from playwright.sync_api import Page, expect, sync_playwright
+from speech_support import speak
 
 from engine.api import Engine
 
@@ -45,22 +43,11 @@ SPOKEN = "Long run on Sunday with Sarah. My legs felt strong after twenty kilome
 TRANSCRIBE_TIMEOUT_MS = 180_000
 
 
-def speech_wav(folder: Path) -> Path:
-    if shutil.which("espeak-ng") is None:
-        message = "espeak-ng is not installed (Debian package 'espeak-ng')"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    path = folder / "memo.wav"
-    subprocess.run(["espeak-ng", "-s", "140", "-w", str(path), SPOKEN], check=True, capture_output=True)
-    return path
-
-
 @pytest.fixture(scope="module")
 def voice_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, Path, Path]]:
     executable = require_chromium()
     folder = tmp_path_factory.mktemp("voice")
-    wav = speech_wav(folder)
+    wav = speak(folder / "memo.wav", SPOKEN)
     home = folder / "profile"
     with Engine.create(home, PASSPHRASE, use_embedder=False) as engine:
         engine.install_coach("stoic")

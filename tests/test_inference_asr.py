@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
+from speech_support import reencode, speak
 
 from engine.inference import AudioUnreadable, ModelCorrupt, Models
 from engine.inference.asr import WhisperTranscriber
@@ -20,34 +18,7 @@ KEY_WORDS = ("remember", "call", "sarah", "tomorrow", "marathon", "training")
 
 @pytest.fixture(scope="module")
 def memo_wav(tmp_path_factory) -> Path:
-    if shutil.which("espeak-ng") is None:
-        message = "espeak-ng is not installed (Debian package 'espeak-ng': apt-get install espeak-ng)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    path = tmp_path_factory.mktemp("audio") / "memo.wav"
-    subprocess.run(["espeak-ng", "-s", "140", "-w", str(path), SPOKEN], check=True, capture_output=True)
-    return path
-
-
-def _reencode(source: Path, target: Path, codec: str) -> Path | None:
-    """Re-encode a WAV with PyAV (the FFmpeg inside faster-whisper's dependency); None if no encoder."""
-    import av
-
-    try:
-        with av.open(str(source)) as src, av.open(str(target), "w") as dst:
-            stream = dst.add_stream(codec, rate=48000 if codec == "libopus" else 44100)
-            resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=stream.rate)
-            for frame in src.decode(audio=0):
-                for out in resampler.resample(frame):
-                    dst.mux(stream.encode(out))
-            for out in resampler.resample(None):
-                dst.mux(stream.encode(out))
-            dst.mux(stream.encode(None))
-    except (av.error.FFmpegError, ValueError) as exc:
-        print(f"no {codec} encoder here: {exc}")
-        return None
-    return target
+    return speak(tmp_path_factory.mktemp("audio") / "memo.wav", SPOKEN)
 
 
 @pytest.fixture(scope="module")
@@ -69,9 +40,9 @@ def test_espeak_memo_transcribes_to_its_words(models, memo_wav):
 
 def test_compressed_formats_transcribe_too(models, memo_wav, tmp_path):
     encoded = [
-        _reencode(memo_wav, tmp_path / "memo.ogg", "libopus"),
-        _reencode(memo_wav, tmp_path / "memo.m4a", "aac"),
-        _reencode(memo_wav, tmp_path / "memo.mp3", "libmp3lame"),
+        reencode(memo_wav, tmp_path / "memo.ogg", "libopus"),
+        reencode(memo_wav, tmp_path / "memo.m4a", "aac"),
+        reencode(memo_wav, tmp_path / "memo.mp3", "libmp3lame"),
     ]
     files = [p for p in encoded if p is not None]
     assert files, "PyAV could encode none of OGG/Opus, M4A/AAC, MP3"

@@ -4,15 +4,13 @@ real SQLCipher profile; and an earlier reply's cited passage opened again from i
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from speech_support import reencode, speak
 
 from engine.api import DataError, Engine, NotFound, UsageError, VoiceMemo
 from engine.inference import AudioUnreadable, Models
@@ -22,16 +20,6 @@ pytestmark = pytest.mark.slow
 
 SPOKEN = "Long run on Sunday with Sarah for the marathon."
 KEY_WORDS = ("long run", "sunday", "sarah", "marathon")
-
-
-def _speak(path: Path, text: str) -> Path:
-    if shutil.which("espeak-ng") is None:
-        message = "espeak-ng is not installed (Debian package 'espeak-ng': apt-get install espeak-ng)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    subprocess.run(["espeak-ng", "-s", "140", "-w", str(path), text], check=True, capture_output=True)
-    return path
 
 
 def _wav(path: Path, seconds: float, *, rate: int = 16_000, width: int = 2) -> Path:
@@ -45,25 +33,9 @@ def _wav(path: Path, seconds: float, *, rate: int = 16_000, width: int = 2) -> P
     return path
 
 
-def _ogg(source: Path, target: Path) -> Path:
-    """Re-encode a WAV as OGG/Opus, as a phone records it (PyAV, the FFmpeg faster-whisper uses)."""
-    import av
-
-    with av.open(str(source)) as src, av.open(str(target), "w") as dst:
-        stream = dst.add_stream("libopus", rate=48000)
-        resampler = av.AudioResampler(format=stream.format.name, layout="mono", rate=stream.rate)
-        for frame in src.decode(audio=0):
-            for out in resampler.resample(frame):
-                dst.mux(stream.encode(out))
-        for out in resampler.resample(None):
-            dst.mux(stream.encode(out))
-        dst.mux(stream.encode(None))
-    return target
-
-
 @pytest.fixture(scope="module")
 def memo_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _speak(tmp_path_factory.mktemp("audio") / "memo.wav", SPOKEN)
+    return speak(tmp_path_factory.mktemp("audio") / "memo.wav", SPOKEN)
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +110,9 @@ def test_spoken_memo_becomes_a_remembered_note_with_its_audio_kept(
 
 
 def test_memo_given_as_bytes_needs_a_name(engine: Engine, memo_wav: Path, tmp_path: Path) -> None:
-    data = _ogg(memo_wav, tmp_path / "memo.ogg").read_bytes()  # decoded in the child, not by `wave`
+    ogg = reencode(memo_wav, tmp_path / "memo.ogg", "libopus")
+    assert ogg is not None, "PyAV's FFmpeg has an Opus encoder"
+    data = ogg.read_bytes()  # decoded in the child, not by `wave`
     before = _written(engine)
     with pytest.raises(UsageError, match="needs a file name"):
         engine.add_voice_memo(data)

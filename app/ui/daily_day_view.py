@@ -86,6 +86,23 @@ def load_day(engine: Engine, day: date, today: date) -> DayData:
     return DayData(in_time_order(raw), len(raw) == DAY_NOTES_LIMIT, earlier, later)
 
 
+async def save_draft(engine: Engine, latest: Callable[[], Any], set_state: Callable[[Any], None]) -> None:
+    """Save the composer's draft as today's note: for any screen state with ``draft``, ``saving``,
+    ``problem`` and ``revision`` (bumped so the screen reloads what is stored)."""
+    current = latest()
+    text = current.draft.strip()
+    if not text or current.saving:
+        return
+    set_state(lambda s: replace(s, saving=True, problem=None))
+    try:
+        await asyncio.to_thread(engine.add_note, text)
+    except LifeOSError as exc:
+        problem = f"The note was not saved: {exc}"
+        set_state(lambda s: replace(s, saving=False, problem=problem))
+        return
+    set_state(lambda s: replace(s, saving=False, draft="", revision=s.revision + 1))
+
+
 def note_composer(
     draft: str, saving: bool, on_change: Callable[..., Any], on_submit: Callable[..., Any]
 ) -> ft.Control:
@@ -276,18 +293,7 @@ def DayView() -> ft.Control:
         return handler
 
     async def add_note(_e: ft.Event[ft.Control]) -> None:
-        current = latest_state()
-        text = current.draft.strip()
-        if not text or current.saving:
-            return
-        set_state(lambda s: replace(s, saving=True, problem=None))
-        try:
-            await asyncio.to_thread(engine.add_note, text)
-        except LifeOSError as exc:
-            problem = f"The note was not saved: {exc}"
-            set_state(lambda s: replace(s, saving=False, problem=problem))
-            return
-        set_state(lambda s: replace(s, saving=False, draft="", revision=s.revision + 1))
+        await save_draft(engine, latest_state, set_state)
 
     def edit_draft(e: ft.Event[ft.TextField]) -> None:
         value = e.control.value

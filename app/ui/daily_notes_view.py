@@ -17,7 +17,7 @@ from typing import Any
 
 import flet as ft
 
-from app.ui.daily_day_view import DayPicker, note_composer
+from app.ui.daily_day_view import DayPicker, note_composer, save_draft
 from app.ui.hooks import use_latest_state
 from app.ui.note_display import (
     DAY_KINDS,
@@ -197,18 +197,7 @@ def DailyNotesView() -> ft.Control:
     ft.use_effect(run_search, dependencies=[state.query, state.revision])
 
     async def add_note(_e: ft.Event[ft.Control]) -> None:
-        current = latest_state()
-        text = current.draft.strip()
-        if not text or current.saving:
-            return
-        set_state(lambda s: replace(s, saving=True, problem=None))
-        try:
-            await asyncio.to_thread(engine.add_note, text)
-        except LifeOSError as exc:
-            problem = f"The note was not saved: {exc}"
-            set_state(lambda s: replace(s, saving=False, problem=problem))
-            return
-        set_state(lambda s: replace(s, saving=False, draft="", revision=s.revision + 1))
+        await save_draft(engine, latest_state, set_state)
 
     def edit_draft(e: ft.Event[ft.TextField]) -> None:
         value = e.control.value
