@@ -18,11 +18,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
-import httpx
-
 from engine.coaches.manifest import DOMAINS, Manifest, PackError, PackTampered
+
+if TYPE_CHECKING:
+    import httpx  # imported where used: it costs ~0.15 s at every start
 
 CATALOG_SCHEMA = 1
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -93,6 +95,8 @@ def load_catalog(
     source: str | Path, *, transport: httpx.BaseTransport | None = None, timeout: float = 10.0
 ) -> list[CatalogEntry]:
     """A catalog from a file or a URL."""
+    import httpx
+
     text = str(source)
     if is_url(text):
         with httpx.Client(transport=transport, timeout=timeout, follow_redirects=True) as client:
@@ -155,6 +159,8 @@ def download(
     append a second copy. After `attempts` failed connections the `.part` file is kept, so the next
     call resumes where this one stopped.
     """
+    import httpx
+
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     last_error: Exception | None = None
