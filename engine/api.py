@@ -15,9 +15,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine.chat.api import ChatApi, ChatMessage, ChatReply, Citation
-from engine.clock import Clock, new_id, system_clock
+from engine.clock import Clock, iso_utc, new_id, system_clock
 from engine.coaches.api import CatalogEntry, CoachesApi, InstallReport
 from engine.coaches.install import Coach
+from engine.coaches.manifest import PackError, PackTampered, PackTooNew
 from engine.errors import (
     DataError,
     LifeOSError,
@@ -49,6 +50,7 @@ from engine.store import doctor as doctor_mod
 from engine.store import profile as profile_mod
 from engine.store.database import Database
 from engine.store.keys import KdfParams
+from engine.store.migrations import LATEST_VERSION
 from engine.store.profile import ProfilePaths, default_home
 from engine.store.schema import FTS_TWINS
 
@@ -93,6 +95,7 @@ def unattended_enabled(home: Path | str) -> bool:
 
 
 __all__ = [
+    "LATEST_VERSION",
     "ArchiveProposal",
     "BudgetStatus",
     "CaptureResult",
@@ -123,6 +126,9 @@ __all__ = [
     "NewNote",
     "NotFound",
     "Note",
+    "PackError",
+    "PackTampered",
+    "PackTooNew",
     "ProfileExists",
     "ProfileLocked",
     "ProfileNotFound",
@@ -136,6 +142,7 @@ __all__ = [
     "WrongPassphrase",
     "browse_catalog",
     "default_home",
+    "iso_utc",
     "load_models",
     "model_dirs",
     "scheduler",
@@ -491,6 +498,13 @@ _LAZY_EXPORTS: dict[str, tuple[str, str]] = {
     "ModelStatus": ("engine.inference.base", "ModelStatus"),
     "BudgetStatus": ("engine.inference.models", "BudgetStatus"),
     "VoiceMemo": ("engine.memory.voice", "VoiceMemo"),
+    "Transcript": ("engine.inference.base", "Transcript"),
+    # The model errors live beside the models, whose package is imported on first use only.
+    "ModelCorrupt": ("engine.inference.errors", "ModelCorrupt"),
+    "ModelUnavailable": ("engine.inference.errors", "ModelUnavailable"),
+    "AudioUnreadable": ("engine.inference.errors", "AudioUnreadable"),
+    "MemoryBudgetExceeded": ("engine.inference.errors", "MemoryBudgetExceeded"),
+    "UnknownModel": ("engine.inference.errors", "UnknownModel"),
 }
 
 

@@ -15,9 +15,8 @@ from typing import Any
 
 import httpx
 
+from engine.api import Models, token_counter
 from engine.coaches import builder
-from engine.inference import Models
-from engine.retrieval.knowledge import token_counter
 
 REPO = Path(__file__).resolve().parents[1]
 STOIC_SRC = REPO / "assets" / "coaches" / "stoic"

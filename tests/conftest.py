@@ -1,4 +1,10 @@
-"""Shared fixtures: real encrypted profiles in tmp_path, and the real `lifeos` CLI in a subprocess."""
+"""Shared fixtures: real encrypted profiles in tmp_path, and the real `lifeos` CLI in a subprocess.
+
+Layering: tests reach the engine through `engine.api`, as the app and the CLI do. The one exception
+is a unit test of a single engine module's own rules (markup, dates, ONNX graph surgery, chunking,
+fusion, metrics, the grounded composer, migrations on a raw connection, a pack's file layout): it
+imports that module, because what it checks is not part of the facade.
+"""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from app.ui.note_display import (
 from app.ui.onboarding_view import toggle_pick
 from app.ui.para_display import deadline_text, kind_for_slug, layout_graph, summary_body, summary_first_line
 from app.ui.settings_checkins import windows_text
-from engine.api import Engine, HeartbeatReport, Note, RoleResult
+from engine.api import Engine, HeartbeatReport, HourWindow, Note, RoleResult
 
 TODAY = date(2026, 3, 10)
 
@@ -90,7 +90,6 @@ def test_at_most_two_interests() -> None:
 
 
 def test_hour_windows_read_back() -> None:
-    from engine.memory.tacit import HourWindow  # only to build the engine's value in a test
 
     assert windows_text([HourWindow(7, 9), HourWindow(19, 22)]) == "7-9,19-22"
 

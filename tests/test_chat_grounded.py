@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import Engine
+from engine.api import Engine, Models
 from engine.chat import context as context_mod
 from engine.chat.context import ChatContext, ContextPassage, MemoryItem
 from engine.chat.grounded import compose, pick_quote, reflect
-from engine.inference import Models
 from tests.coach_support import build_stoic
 from tests.conftest import PASSPHRASE, SHARED, run_cli
 

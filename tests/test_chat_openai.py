@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import Engine
+from engine.api import Engine, Models
 from engine.chat.openai_compat import OpenAIReasoner
-from engine.inference import Models
 from tests.coach_support import MockCloudLLM, build_stoic
 from tests.conftest import PASSPHRASE, run_cli
 

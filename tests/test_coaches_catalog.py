@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import Engine
+from engine.api import Engine, Models, PackError, PackTampered
 from engine.coaches import catalog as catalog_mod
 from engine.coaches.api import BUNDLED, BUNDLED_CATALOG
-from engine.coaches.manifest import PackError, PackTampered
-from engine.inference import Models
 from tests.coach_support import FileServer
 from tests.conftest import PASSPHRASE, run_cli
 

@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import Engine
+from engine.api import Engine, Models, PackError, PackTampered, PackTooNew, open_pack, token_counter
 from engine.coaches import builder, sources
-from engine.coaches.manifest import SCHEMA_VERSION, PackError, PackTampered, PackTooNew
-from engine.coaches.pack import INDEX, KNOWLEDGE, open_pack
-from engine.inference import Models
-from engine.retrieval.knowledge import embedding_text, token_counter
+from engine.coaches.manifest import SCHEMA_VERSION
+from engine.coaches.pack import INDEX, KNOWLEDGE
+from engine.retrieval.knowledge import embedding_text
 from tests.coach_support import build_stoic
 from tests.conftest import PASSPHRASE, SHARED
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE
 
-from engine.api import Engine, UsageError
-from engine.clock import iso_utc
+from engine.api import Engine, UsageError, iso_utc
 
 TZ = timezone(timedelta(hours=1))
 START = datetime(2026, 3, 1, 6, 0, tzinfo=TZ)  # a Sunday

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from speech_support import reencode, speak
 
-from engine.inference import AudioUnreadable, ModelCorrupt, Models
+from engine.api import AudioUnreadable, ModelCorrupt, Models
 from engine.inference.asr import WhisperTranscriber
 
 pytestmark = pytest.mark.slow

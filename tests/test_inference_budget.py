@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.inference import Embedder, MemoryBudgetExceeded, Models, Transcriber, Transcript, UnknownModel
+from engine.api import MB, MemoryBudgetExceeded, Models, Transcript, UnknownModel
+from engine.inference import Embedder, Transcriber
 from engine.inference.base import Reranker
-from engine.inference.rss import MB
 
 
 class FakeEmbedder(Embedder):

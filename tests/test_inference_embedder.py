@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.inference import ModelCorrupt, Models, ModelUnavailable, packages, quantize_int8
+from engine.api import ModelCorrupt, Models, ModelUnavailable
+from engine.inference import packages, quantize_int8
 from engine.inference.embedder import OnnxSentenceEmbedder
 from engine.inference.tokens import sub_batches
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from engine.inference import ModelCorrupt, Models, ModelUnavailable
+from engine.api import ModelCorrupt, Models, ModelUnavailable
 from engine.inference.dates import find_dates, resolve_date
 from engine.inference.markup import find_markup
 from engine.inference.ner import GlinerNER

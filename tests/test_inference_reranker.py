@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.inference import ModelCorrupt, Models, packages
+from engine.api import ModelCorrupt, Models
+from engine.inference import packages
 from engine.inference.onnx_graph import _encode_node, _len_field, _varint_field
 from engine.inference.reranker import OnnxCrossEncoder
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE
 
-from engine.api import Engine, UsageError
-from engine.inference.models import Models
+from engine.api import Engine, Models, UsageError
 
 START = datetime(2026, 1, 5, 8, 0, tzinfo=timezone(timedelta(hours=1)))
 

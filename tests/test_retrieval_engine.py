@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import Engine, KnowledgeDoc
-from engine.inference import Models
+from engine.api import Engine, KnowledgeDoc, Models
 from tests.conftest import PASSPHRASE, run_cli
 
 THEMES = [

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import Engine, EvalSet, KnowledgeDoc
-from engine.inference import Models
+from engine.api import Engine, EvalSet, KnowledgeDoc, Models, Prebuilt
 from engine.retrieval import eval as retrieval_eval
-from engine.retrieval.knowledge import Prebuilt, embedding_text
+from engine.retrieval.knowledge import embedding_text
 from tests.conftest import PASSPHRASE, SHARED
 
 pytestmark = pytest.mark.slow

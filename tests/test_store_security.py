@@ -10,8 +10,15 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE, run_cli, snapshot
 
-from engine.api import DataError, Engine, ProfileExists, ProfileNotFound, WeakPassphrase, WrongPassphrase
-from engine.store.migrations import LATEST_VERSION
+from engine.api import (
+    LATEST_VERSION,
+    DataError,
+    Engine,
+    ProfileExists,
+    ProfileNotFound,
+    WeakPassphrase,
+    WrongPassphrase,
+)
 
 SECRET = "zebra-quokka-7731-unique-secret"
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from speech_support import reencode, speak
 
-from engine.api import DataError, Engine, NotFound, UsageError, VoiceMemo
-from engine.inference import AudioUnreadable, Models
+from engine.api import AudioUnreadable, DataError, Engine, Models, NotFound, UsageError, VoiceMemo
 from tests.conftest import PASSPHRASE, run_cli
 
 pytestmark = pytest.mark.slow
