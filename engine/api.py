@@ -8,7 +8,7 @@ DESIGN.md §1 holds: app → engine.api → engine subsystems → store.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -34,6 +34,7 @@ from engine.heartbeat import install as scheduler
 from engine.heartbeat.api import HeartbeatApi, HeartbeatReport, RoleResult
 from engine.heartbeat.notify import InboxItem
 from engine.memory import notes as notes_mod
+from engine.memory import recall as recall_mod
 from engine.memory.api import ArchiveProposal, EntityPage, IndexReport, NewFact, SynthesisReport
 from engine.memory.capture import CaptureResult
 from engine.memory.entities import Entity
@@ -270,7 +271,9 @@ class Engine(HeartbeatApi, CoachesApi, ChatApi):
         if self._db is not None:
             from engine.retrieval import memory_scan, vectors
 
+            # Decrypted copies (vectors, entity names) go with the key.
             memory_scan.forget(self._db.conn)
+            recall_mod.forget(self._db.conn)
             vectors.clear_matrices()
             self._db.close()
             self._db = None
@@ -326,7 +329,11 @@ class Engine(HeartbeatApi, CoachesApi, ChatApi):
             return notes_mod.get_note(db.conn, note_id)
 
     def list_notes(
-        self, kind: str | None = None, limit: int = 100, offset: int = 0, day: str | None = None
+        self,
+        kind: str | Sequence[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        day: str | None = None,
     ) -> list[Note]:
         db = self._require_open()
         with db.lock:

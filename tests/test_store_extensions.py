@@ -89,6 +89,10 @@ def test_notes_list_newest_first_and_validation(engine: Engine) -> None:
     second = engine.add_note("second\nmore lines", kind="capture")
     assert [n.id for n in engine.list_notes()] == [second.id, first.id]
     assert [n.id for n in engine.list_notes(kind="capture")] == [second.id]
+    assert [n.id for n in engine.list_notes(kind=("daily", "capture"))] == [second.id, first.id]
+    assert engine.list_notes(kind=("chat",)) == []
+    with pytest.raises(UsageError):
+        engine.list_notes(kind=("daily", "diary"))
     assert second.title == "second"
     assert engine.get_note(first.id) == first
     with pytest.raises(UsageError):

@@ -32,6 +32,7 @@ from app.ui.note_display import (
     snippet_parts,
 )
 from app.ui.profile_context import use_profile
+from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
 from engine.api import LifeOSError, Note, SearchHit
 
@@ -166,8 +167,7 @@ def DailyNotesView() -> ft.Control:
     async def load_notes() -> None:
         try:
             # Quick captures and voice memos are part of the day too; chat transcripts are not.
-            every = await asyncio.to_thread(engine.list_notes, limit=3 * NOTES_SHOWN)
-            notes = [n for n in every if n.kind in DAY_KINDS][:NOTES_SHOWN]
+            notes = await asyncio.to_thread(engine.list_notes, kind=DAY_KINDS, limit=NOTES_SHOWN)
         except LifeOSError as exc:
             problem = f"Your notes could not be read: {exc}"
             set_state(lambda s: replace(s, loaded=True, problem=problem))
@@ -250,11 +250,7 @@ def DailyNotesView() -> ft.Control:
             ),
         ],
     )
-    problem = (
-        [ft.Text(state.problem, color=ft.Colors.ERROR, semantics_label=f"Problem: {state.problem}")]
-        if state.problem
-        else []
-    )
+    problem = status_line(None, state.problem)
     screen = ft.Column(
         expand=True,
         spacing=SPACE_S,

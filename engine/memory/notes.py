@@ -6,6 +6,7 @@ what commits together (a batch of imported notes commits once, or not at all).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -104,17 +105,26 @@ def get_note(conn: Connection, note_id: str) -> Note:
 
 
 def list_notes(
-    conn: Connection, *, kind: str | None = None, day: str | None = None, limit: int = 100, offset: int = 0
+    conn: Connection,
+    *,
+    kind: str | Sequence[str] | None = None,
+    day: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> list[Note]:
-    if kind is not None and kind not in NOTE_KINDS:
-        raise UsageError(f"unknown note kind {kind!r}; use one of: {', '.join(NOTE_KINDS)}")
+    """Newest first; ``kind`` is one kind or several (the day's timeline lists daily notes and
+    captures together)."""
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind or ())
+    unknown = [k for k in kinds if k not in NOTE_KINDS]
+    if unknown:
+        raise UsageError(f"unknown note kind {unknown[0]!r}; use one of: {', '.join(NOTE_KINDS)}")
     if limit < 1 or offset < 0:
         raise UsageError("limit must be at least 1 and offset at least 0")
     clauses = ["status = 'active'"]
     params: list[object] = []
-    if kind:
-        clauses.append("kind = ?")
-        params.append(kind)
+    if kinds:
+        clauses.append(f"kind IN ({', '.join('?' * len(kinds))})")
+        params.extend(kinds)
     if day:
         clauses.append("day = ?")
         params.append(day)
@@ -136,11 +146,15 @@ def search_notes(conn: Connection, query: str, *, limit: int = 20) -> list[Searc
     hits = fts.search(conn, "notes", query, limit=limit, where="t.status = 'active'")
     if not hits:
         return []
-    by_seq = {
-        int(r[0]): row_to_note(r[1:])
-        for r in conn.execute(
-            f"SELECT seq, {_COLUMNS} FROM notes WHERE seq IN ({','.join('?' * len(hits))})",
-            tuple(h.seq for h in hits),
-        )
-    }
+    by_seq = notes_by_seq(conn, [h.seq for h in hits])
     return [SearchHit(by_seq[h.seq], h.score, h.snippet) for h in hits if h.seq in by_seq]
+
+
+def notes_by_seq(conn: Connection, seqs: Sequence[int]) -> dict[int, Note]:
+    """Notes by their `seq` (the FTS and vector rowid), in one query; absent seqs are left out."""
+    if not seqs:
+        return {}
+    rows = conn.execute(
+        f"SELECT seq, {_COLUMNS} FROM notes WHERE seq IN ({','.join('?' * len(seqs))})", tuple(seqs)
+    )
+    return {int(r[0]): row_to_note(r[1:]) for r in rows}
