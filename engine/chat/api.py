@@ -10,13 +10,12 @@ on the facts the reply used.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from engine.chat import context as context_mod
 from engine.chat import reasoners as reasoners_mod
@@ -35,6 +34,8 @@ from engine.retrieval import vectors as vectors_mod
 from engine.store.outbox import record_change
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from engine.clock import Clock
     from engine.coaches.install import Coach
     from engine.inference.base import Embedder
@@ -109,11 +110,8 @@ class ChatApi:
     def reasoner_settings(self) -> dict[str, Any]:
         """The configured reasoner (default `grounded`), without the API key itself."""
         db = self._require_open()
-        row = db.query_one("SELECT value FROM meta WHERE key = ?", (SETTINGS_KEY,))
-        settings = json.loads(row[0]) if row else {"name": "grounded"}
+        settings = _stored_settings(db)
         stored = db.query_one("SELECT 1 FROM meta WHERE key = ?", (API_KEY_KEY,)) is not None
-        import os
-
         settings["api_key"] = (
             "environment" if os.environ.get("LIFEOS_API_KEY") else "profile" if stored else "none"
         )
@@ -133,8 +131,7 @@ class ChatApi:
         if name not in reasoners_mod.names():
             raise UsageError(f"unknown reasoner {name!r}; one of: {', '.join(reasoners_mod.names())}")
         db = self._require_open()
-        row = db.query_one("SELECT value FROM meta WHERE key = ?", (SETTINGS_KEY,))
-        settings: dict[str, Any] = json.loads(row[0]) if row else {}
+        settings = _stored_settings(db)
         settings["name"] = name
         for key, value in (("base_url", base_url), ("model", model), ("timeout", timeout)):
             if value is not None:
@@ -154,8 +151,7 @@ class ChatApi:
         """The configured reasoner (or `name`), with its stored settings and key; `overrides` (such as
         `transport=`) go to its factory."""
         db = self._require_open()
-        row = db.query_one("SELECT value FROM meta WHERE key = ?", (SETTINGS_KEY,))
-        settings: dict[str, Any] = json.loads(row[0]) if row else {"name": "grounded"}
+        settings = _stored_settings(db)
         chosen = name or str(settings.get("name", "grounded"))
         key = db.query_one("SELECT value FROM meta WHERE key = ?", (API_KEY_KEY,))
         if key is not None:
@@ -358,24 +354,35 @@ class ChatApi:
             )
             items: list[MemoryItem] = []
             entity_ids: list[str] = []
+            known: dict[str, Entity] = {}  # each entity read once per turn
             for h in facts:
                 assert h.fact is not None
-                names = [entities_mod.get(conn, e).name for e in h.fact.related_entities[:1]]
-                entity_ids.extend(h.fact.related_entities[:1])
+                first = h.fact.related_entities[:1]
+                for entity_id in first:
+                    if entity_id not in known:
+                        known[entity_id] = entities_mod.get(conn, entity_id)
+                entity_ids.extend(first)
                 items.append(
                     MemoryItem(
-                        "fact", h.id, h.text, names[0] if names else None, h.tier, similarity.get(h.id, 0.0)
+                        "fact",
+                        h.id,
+                        h.text,
+                        known[first[0]].name if first else None,
+                        h.tier,
+                        similarity.get(h.id, 0.0),
                     )
                 )
             words = content_words(message)
             projects = entities_mod.list_entities(conn, type_="project")
             projects.sort(key=lambda e: e.updated_at, reverse=True)
+            for project in projects:
+                known.setdefault(project.id, project)
             mentioned = [e.id for e in projects if content_words(e.name) & words]
             summaries: list[MemoryItem] = []
             for entity_id in dict.fromkeys(
                 [*entity_ids, *mentioned, *(e.id for e in projects[:SUMMARY_ENTITIES])]
             ):
-                entity = entities_mod.get(conn, entity_id)
+                entity = known[entity_id]
                 if entity.summary_md.strip() and len(summaries) < SUMMARY_ENTITIES + 2:
                     summaries.append(MemoryItem("summary", entity.id, entity.summary_md.strip(), entity.name))
         return items + summaries
@@ -437,6 +444,13 @@ class ChatApi:
         if cites:
             body += f"\n\n_Sources: {cites}_"
         self.add_note(body, title=f"Chat with {coach.name}", kind="chat", source=f"coach:{coach.id}")
+
+
+def _stored_settings(db: Database) -> dict[str, Any]:
+    """The stored reasoner settings (no key), `grounded` when none were chosen."""
+    row = db.query_one("SELECT value FROM meta WHERE key = ?", (SETTINGS_KEY,))
+    settings: dict[str, Any] = json.loads(row[0]) if row else {"name": "grounded"}
+    return settings
 
 
 def _put_meta(conn: Any, key: str, value: str) -> None:

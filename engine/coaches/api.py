@@ -283,7 +283,11 @@ class CoachesApi:
         db = self._require_open()
         with db.lock:
             found = [c for c in (install_mod.load(db.conn, i) for i in install_mod.list_ids(db.conn)) if c]
-        return found if include_previews else [c for c in found if not self.is_preview(c.id)]
+        if include_previews:
+            return found
+        keys = [str(r[0]) for r in db.query("SELECT key FROM meta WHERE key LIKE ?", (PREVIEW_KEY + "%",))]
+        previews = {k[len(PREVIEW_KEY) :] for k in keys if k.startswith(PREVIEW_KEY)}  # LIKE ignores case
+        return [c for c in found if c.id not in previews]
 
     def coach(self, coach_id: str) -> Coach:
         db = self._require_open()

@@ -26,7 +26,17 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.coaches.manifest import DOMAINS, Manifest, PackError, Source, validate_id
-from engine.coaches.pack import AGENT, INDEX, KNOWLEDGE, SOUL, Passage, sha256, write_pack
+from engine.coaches.pack import (
+    AGENT,
+    INDEX,
+    KNOWLEDGE,
+    SOUL,
+    Passage,
+    open_pack,
+    sha256,
+    split_vectors,
+    write_pack,
+)
 from engine.coaches.sources import SUPPORTED, Extracted, extract
 from engine.retrieval import chunking
 from engine.retrieval.knowledge import MAX_WINDOWS, WINDOW_TOKENS, embedding_text
@@ -213,20 +223,12 @@ def load_reusable(
     From a pack, only passages whose title and text are unchanged are reused. Vectors of another
     embedder are never reused (an empty result), since mixing spaces would corrupt search.
     """
-    from engine.coaches.pack import open_pack
-
     path = Path(path)
     if path.suffix == ".npz":
         saved = np.load(path, allow_pickle=False)
         if str(saved["embedder_id"]) != embedder_id:
             return {}
-        matrix = saved["int8"].astype(np.float32) / 127.0
-        out: dict[str, np.ndarray] = {}
-        row = 0
-        for ref, n in zip(saved["refs"], saved["counts"], strict=True):
-            out[str(ref)] = matrix[row : row + int(n)]
-            row += int(n)
-        return out
+        return split_vectors(saved)
     old = open_pack(path)
     if old.manifest.embedder_id != embedder_id:
         return {}

@@ -19,6 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -106,14 +107,18 @@ class Pack:
         raw = self._files.get(INDEX)
         if raw is None:
             return None
-        saved = np.load(io.BytesIO(raw), allow_pickle=False)
-        matrix = saved["int8"].astype(np.float32) / 127.0
-        out: dict[str, np.ndarray] = {}
-        row = 0
-        for ref, n in zip(saved["refs"], saved["counts"], strict=True):
-            out[str(ref)] = matrix[row : row + int(n)]
-            row += int(n)
-        return out
+        return split_vectors(np.load(io.BytesIO(raw), allow_pickle=False))
+
+
+def split_vectors(saved: Any) -> dict[str, np.ndarray]:
+    """An `index/vectors.npz` (loaded) → float32 vectors by passage ref (int8 rows scaled back by 127)."""
+    matrix = saved["int8"].astype(np.float32) / 127.0
+    out: dict[str, np.ndarray] = {}
+    row = 0
+    for ref, n in zip(saved["refs"], saved["counts"], strict=True):
+        out[str(ref)] = matrix[row : row + int(n)]
+        row += int(n)
+    return out
 
 
 def sha256(data: bytes) -> str:

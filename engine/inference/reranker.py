@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.inference.base import Reranker
-from engine.inference.embedder import OnnxSentenceEmbedder, model_file_size
+from engine.inference.embedder import OnnxSentenceEmbedder, onnx_estimate
 from engine.inference.errors import ModelCorrupt
 from engine.inference.onnx_runtime import open_session, run_options
-from engine.inference.rss import MB
 from engine.inference.tokens import DEFAULT_TOKEN_BUDGET, load_tokenizer, pad, sub_batches
 
 if TYPE_CHECKING:
@@ -87,9 +86,7 @@ class OnnxCrossEncoder(Reranker):
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         arena_bytes: int | None = None,
     ) -> None:
-        super().__init__(
-            name, source, model_file, estimated_bytes=int(model_file_size(model_file) * 1.6) + 8 * MB
-        )
+        super().__init__(name, source, model_file, estimated_bytes=onnx_estimate(model_file))
         self.model_file = model_file
         self.tokenizer_file = tokenizer_file
         self.max_tokens = max_tokens

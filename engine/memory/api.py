@@ -30,7 +30,7 @@ from engine.memory.capture import CaptureResult
 from engine.memory.contradiction import LEXICAL, SEMANTIC, Thresholds, infer_category
 from engine.memory.decay import tier
 from engine.memory.entities import Entity
-from engine.memory.facts import Fact
+from engine.memory.facts import Fact, parse_stamp
 from engine.memory.notes import Note
 from engine.memory.recall import RecallHit
 from engine.memory.remember import FactResult, Suggestion
@@ -102,7 +102,7 @@ def last_activity_of(conn: Connection, entity: Entity) -> datetime:
         "UNION ALL SELECT max(created_at) FROM edges WHERE dst_id = ? AND kind = 'mentions')",
         (entity.updated_at, entity.id, entity.id),
     ).fetchone()
-    return datetime.fromisoformat(str(row[0]).replace("Z", "+00:00"))
+    return parse_stamp(str(row[0]))
 
 
 class MemoryApi:
@@ -380,7 +380,7 @@ class MemoryApi:
             for row in conn.execute(
                 "SELECT timestamp, last_accessed, access_count, evergreen FROM facts WHERE status = 'active'"
             ):
-                last = datetime.fromisoformat((row[1] or row[0]).replace("Z", "+00:00"))
+                last = parse_stamp(row[1] or row[0])
                 tiers[str(tier(last, int(row[2]), now, evergreen=bool(row[3])))] += 1
             entities = entities_mod.list_entities(conn)
             self._refresh_summaries(conn, [e.id for e in entities])
@@ -604,7 +604,7 @@ class MemoryApi:
                 )
             ]
             tz = now.tzinfo
-            moments = [datetime.fromisoformat(s.replace("Z", "+00:00")).astimezone(tz) for s in stamps]
+            moments = [parse_stamp(s).astimezone(tz) for s in stamps]
             preferences = [
                 r[0]
                 for r in conn.execute(

@@ -45,11 +45,12 @@ class Fact:
     note_id: str | None
 
     def tier(self, now: datetime) -> Tier:
-        last = _parse(self.last_accessed or self.timestamp)
+        last = parse_stamp(self.last_accessed or self.timestamp)
         return tier(last, self.access_count, now, evergreen=self.evergreen)
 
 
-def _parse(stamp: str) -> datetime:
+def parse_stamp(stamp: str) -> datetime:
+    """Inverse of `engine.clock.iso_utc`: a stored timestamp (`…Z`) as an aware datetime."""
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 

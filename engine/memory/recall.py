@@ -12,7 +12,6 @@ Each hit says which lists found it and at what rank.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -21,11 +20,11 @@ from engine.clock import iso_utc
 from engine.memory import entities as entities_mod
 from engine.memory import facts as facts_mod
 from engine.memory.decay import TIER_BOOST, tier
-from engine.memory.facts import Fact
-from engine.memory.notes import Note, row_to_note
+from engine.memory.facts import Fact, parse_stamp
+from engine.memory.notes import Note, notes_by_seq
 from engine.memory.similarity import normalise
 from engine.retrieval import fts, vectors
-from engine.retrieval.fusion import rrf
+from engine.retrieval.fusion import RRF_K, rrf
 from engine.store.connection import Connection
 
 if TYPE_CHECKING:
@@ -48,10 +47,6 @@ class RecallHit:
     found_by: dict[str, int] = field(default_factory=dict)  # list name → 1-based rank
     fact: Fact | None = None
     note: Note | None = None
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def recall(
@@ -92,12 +87,10 @@ def recall(
     # 2. Vectors.
     if query_vector is not None and embedder_id:
         lists["dense_facts"] = [
-            ("fact", h.seq)
-            for h in vectors.nearest(conn, "facts", query_vector.tolist(), embedder_id, CANDIDATES)
+            ("fact", h.seq) for h in vectors.nearest(conn, "facts", query_vector, embedder_id, CANDIDATES)
         ]
         lists["dense_notes"] = [
-            ("note", h.seq)
-            for h in vectors.nearest(conn, "notes", query_vector.tolist(), embedder_id, CANDIDATES)
+            ("note", h.seq) for h in vectors.nearest(conn, "notes", query_vector, embedder_id, CANDIDATES)
         ]
     # 3. Fusion.
     names = [n for n, ranked in lists.items() if ranked]
@@ -106,10 +99,10 @@ def recall(
     # 4. Graph expansion from entities named in the query.
     graph_keys = _graph_candidates(conn, query)
     for key in graph_keys:
-        fused[key] = fused.get(key, 0.0) + GRAPH_WEIGHT / 61.0
+        fused[key] = fused.get(key, 0.0) + GRAPH_WEIGHT / (RRF_K + 1)
 
     fact_rows = facts_mod.get_many(conn, [s for k, s in fused if k == "fact"])
-    note_rows = _notes_by_seq(conn, [s for k, s in fused if k == "note"])
+    note_rows = notes_by_seq(conn, [s for k, s in fused if k == "note"])
     valid_facts = {f.id for f in facts_mod.as_of(conn, moment)} if as_of else None
 
     hits: list[RecallHit] = []
@@ -141,7 +134,7 @@ def recall(
             note = note_rows.get(seq)
             if note is None or note.created_at > stamp:
                 continue
-            t = tier(_parse(note.created_at), 0, now)
+            t = tier(parse_stamp(note.created_at), 0, now)
             hits.append(
                 RecallHit(
                     "note",
@@ -173,6 +166,11 @@ def _dedupe(hits: list[RecallHit]) -> list[RecallHit]:
 
 
 _name_cache: dict[int, tuple[tuple[object, ...], list[tuple[str, tuple[str, ...]]]]] = {}
+
+
+def forget(conn: Connection) -> None:
+    """Drop the decrypted entity names kept for ``conn``: locking must leave none in memory."""
+    _name_cache.pop(id(conn), None)
 
 
 def _entity_names(conn: Connection) -> list[tuple[str, tuple[str, ...]]]:
@@ -208,14 +206,3 @@ def _graph_candidates(conn: Connection, query: str) -> set[tuple[Kind, int]]:
         tuple(named),
     ).fetchall()
     return {("fact", int(r[0])) for r in rows}
-
-
-def _notes_by_seq(conn: Connection, seqs: Sequence[int]) -> dict[int, Note]:
-    if not seqs:
-        return {}
-    rows = conn.execute(
-        "SELECT seq, id, title, body, kind, day, source, created_at, updated_at FROM notes "
-        f"WHERE seq IN ({','.join('?' * len(seqs))})",
-        tuple(seqs),
-    ).fetchall()
-    return {int(r[0]): row_to_note(r[1:]) for r in rows}

@@ -64,7 +64,7 @@ class CosineSimilarity:
         ).fetchall()
         for content, blob in rows:
             if content not in self._cache:
-                vector = np.frombuffer(blob, dtype=np.int8).astype(np.float32) / vectors.INT8_SCALE
+                vector = vectors.dequantize_int8(blob)
                 self._cache[content] = vector / max(float(np.linalg.norm(vector)), 1e-9)
 
     def __call__(self, a: str, b: str) -> float:

@@ -32,12 +32,11 @@ _copies: dict[tuple[int, str], _Copy] = {}
 _lock = threading.Lock()
 
 
-def _marker(conn: Connection, table: str) -> tuple[object, ...]:
+def _marker(conn: Connection, table: str, space: str) -> tuple[object, ...]:
     path = conn.execute("PRAGMA database_list").fetchone()[2]
     # The vector space is part of it: re-embedding after a change of model keeps count and rowids.
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"vectors.{table}.embedder_id",)).fetchone()
     count, top = conn.execute(f"SELECT count(*), coalesce(max(rowid), 0) FROM {table}_vec_rowids").fetchone()
-    return (path, row[0] if row else None, int(count), int(top))
+    return (path, space, int(count), int(top))
 
 
 def _decode(rows: list[tuple[int, bytes]], dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,8 +50,8 @@ def _decode(rows: list[tuple[int, bytes]], dim: int) -> tuple[np.ndarray, np.nda
     return rowids, matrix
 
 
-def _copy(conn: Connection, table: str, dim: int) -> _Copy:
-    marker = _marker(conn, table)
+def _copy(conn: Connection, table: str, dim: int, space: str) -> _Copy:
+    marker = _marker(conn, table, space)
     key = (id(conn), table)
     with _lock:
         current = _copies.get(key)
@@ -85,11 +84,14 @@ def _copy(conn: Connection, table: str, dim: int) -> _Copy:
     return loaded
 
 
-def nearest(conn: Connection, table: str, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """(rowid, cosine similarity) of the `k` most similar rows, best first."""
+def nearest(conn: Connection, table: str, query: np.ndarray, k: int, space: str) -> list[tuple[int, float]]:
+    """(rowid, cosine similarity) of the `k` most similar rows, best first.
+
+    `space` is the twin's embedder id as the caller (`vectors.nearest`) has just read it from `meta`.
+    """
     q = np.asarray(query, dtype=np.float32)
     q = q / max(float(np.linalg.norm(q)), 1e-9)
-    data = _copy(conn, table, q.shape[0])
+    data = _copy(conn, table, q.shape[0], space)
     n = len(data.rowids)
     if n == 0:
         return []

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import DataError, UsageError
+from engine.retrieval import memory_scan
 from engine.store.connection import Connection
 from engine.store.schema import (
     EMBEDDING_DIM,
@@ -42,9 +43,7 @@ INT8_SCALE = 127.0
 PART_SHIFT = 40  # rowid of a plain-table vector: seq + part << PART_SHIFT (the old vec0 layout)
 SEQ_MASK = (1 << PART_SHIFT) - 1
 PLAIN = {"chunks": KNOWLEDGE_VECTORS_TABLE}
-MEMORY_SCAN = frozenset(
-    {"facts", "notes"}
-)  # scanned in memory (memory_scan.py), not by vec0's KNN  # tables whose vectors live in a plain (seq, part) table
+MEMORY_SCAN = frozenset({"facts", "notes"})  # scanned in memory (memory_scan.py), not by vec0's KNN
 
 
 def quantize_int8(vector: Vector) -> bytes:
@@ -142,9 +141,7 @@ def nearest(conn: Connection, table: str, vector: Vector, embedder_id: str, k: i
         top = top_indexes(sims, k)
         return [VectorHit(int(m.rowids[i]), 1.0 - float(sims[i])) for i in top]
     if table in MEMORY_SCAN:
-        from engine.retrieval import memory_scan
-
-        found = memory_scan.nearest(conn, table, np.asarray(vector, dtype=np.float32), k)
+        found = memory_scan.nearest(conn, table, np.asarray(vector, dtype=np.float32), k, embedder_id)
         return [VectorHit(rowid, 1.0 - sim) for rowid, sim in found]
     rows = conn.execute(
         f"SELECT rowid, distance FROM {_twin(table)} WHERE embedding MATCH vec_int8(?) AND k = ? ORDER BY distance",
