@@ -8,11 +8,11 @@ typed errors and printed as one line by `app.cli.main` (exit 4 for unreadable da
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from app.cli_common import EXIT_OK, home_of, print_json
 
 
 def register(subparsers: Any) -> None:
@@ -43,10 +43,9 @@ def _iso_day(text: str) -> date:
 
 
 def _models(args: argparse.Namespace) -> Any:
-    from engine.api import default_home, load_models
+    from engine.api import load_models
 
-    home = Path(args.home).expanduser() if getattr(args, "home", None) else default_home()
-    return load_models(home)
+    return load_models(home_of(args))
 
 
 def _mb(n: int | None) -> str:
@@ -58,17 +57,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     rows = models.status()
     budget = models.budget_status()
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "models": [dataclasses.asdict(r) for r in rows],
-                    "budget": dataclasses.asdict(budget),
-                    "problems": models.problems,
-                },
-                indent=2,
-            )
-        )
-        return 0
+        print_json({"models": rows, "budget": budget, "problems": models.problems})
+        return EXIT_OK
     print(f"{'ROLE':<9} {'NAME':<26} {'BACKEND':<26} {'SIZE':>7} {'LOADED':<7} {'MEMORY':>7}  SOURCE")
     for r in rows:
         mark = "*" if r.default else " "
@@ -84,27 +74,27 @@ def cmd_models(args: argparse.Namespace) -> int:
     )
     for problem in models.problems:
         print(f"problem: {problem}")
-    return 0
+    return EXIT_OK
 
 
 def cmd_ner(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
     entities = _models(args).ner.extract(text, today=args.today)
     if args.json:
-        print(json.dumps([dataclasses.asdict(e) for e in entities], indent=2, ensure_ascii=False))
-        return 0
+        print_json(entities)
+        return EXIT_OK
     if not entities:
         print("no entities found")
     for e in entities:
         value = f"  → {e.value}" if e.value and e.value != e.text else ""
         print(f"{e.type:<12} {e.text}{value}  ({e.source})")
-    return 0
+    return EXIT_OK
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     transcript = _models(args).transcribe(args.audio)
     if args.json:
-        print(json.dumps(dataclasses.asdict(transcript), indent=2, ensure_ascii=False))
-        return 0
+        print_json(transcript)
+        return EXIT_OK
     print(transcript.text)
-    return 0
+    return EXIT_OK

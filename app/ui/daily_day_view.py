@@ -37,6 +37,7 @@ from app.ui.note_display import (
     picked_day,
 )
 from app.ui.profile_context import use_profile
+from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S, WIDE_LAYOUT_MIN_WIDTH
 from engine.api import Engine, LifeOSError, Note
 
@@ -393,11 +394,7 @@ def DayView() -> ft.Control:
                 content="Today", icon=ft.Icons.TODAY, tooltip="Open today", on_click=go(day_path(today))
             )
         )
-    problem = (
-        [ft.Text(state.problem, color=ft.Colors.ERROR, semantics_label=f"Problem: {state.problem}")]
-        if state.problem
-        else []
-    )
+    problem = status_line(None, state.problem)
     composer = (
         [
             ft.Container(

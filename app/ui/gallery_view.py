@@ -249,10 +249,11 @@ def GalleryView() -> ft.Control:
     state, set_state, latest = use_latest_state(GalleryState())
 
     async def load() -> None:
+        def read() -> tuple[Any, Any, Any]:
+            return engine.coach_catalog(), engine.coaches(include_previews=True), engine.coaches()
+
         try:
-            entries = await asyncio.to_thread(engine.coach_catalog)
-            every = await asyncio.to_thread(lambda: engine.coaches(include_previews=True))
-            installed = await asyncio.to_thread(engine.coaches)
+            entries, every, installed = await asyncio.to_thread(read)
         except LifeOSError as exc:
             problem = f"The coach catalog could not be read: {exc}"
             set_state(lambda s: replace(s, loaded=True, problem=problem))

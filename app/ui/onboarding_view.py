@@ -15,7 +15,7 @@ import flet as ft
 
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
-from app.ui.theme import FORM_MAX_WIDTH, SPACE_L, SPACE_M, SPACE_S
+from app.ui.theme import SPACE_M, SPACE_S, centered_form
 from engine.api import Engine, LifeOSError
 
 INTERESTS: tuple[tuple[str, ft.IconData, str], ...] = (
@@ -191,23 +191,4 @@ def OnboardingView(on_done: Callable[[], None]) -> ft.Control:
             ),
             ft.TextButton(content="Skip for now", on_click=finish),
         ]
-    return ft.SafeArea(
-        expand=True,
-        content=ft.Column(
-            expand=True,
-            scroll=ft.ScrollMode.AUTO,
-            alignment=ft.MainAxisAlignment.CENTER,
-            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
-            controls=[
-                ft.Container(
-                    width=FORM_MAX_WIDTH,
-                    padding=ft.Padding.all(SPACE_L),
-                    content=ft.Column(
-                        spacing=SPACE_M,
-                        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-                        controls=[*body[:1], ft.Container(height=SPACE_S), *body[1:]],
-                    ),
-                )
-            ],
-        ),
-    )
+    return centered_form([*body[:1], ft.Container(height=SPACE_S), *body[1:]])

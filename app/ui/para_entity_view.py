@@ -28,6 +28,7 @@ from app.ui.para_display import (
     type_label,
 )
 from app.ui.profile_context import use_profile
+from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
 from engine.api import Engine, EntityPage, Fact, LifeOSError
 
@@ -261,10 +262,7 @@ def _page_controls(
                 ),
             )
         )
-    if state.problem:
-        controls.append(
-            ft.Text(state.problem, color=ft.Colors.ERROR, semantics_label=f"Problem: {state.problem}")
-        )
+    controls.extend(status_line(None, state.problem))
     body = summary_body(data.summary_md)
     summary = ft.Container(
         padding=ft.Padding.symmetric(horizontal=SPACE_M, vertical=SPACE_S),

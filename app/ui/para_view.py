@@ -17,6 +17,7 @@ from app.ui.hooks import use_latest_state
 from app.ui.para_display import PARA_KINDS, TYPE_COLORS, TYPE_ICONS, ParaKind, entity_subtitle, kind_for_slug
 from app.ui.para_graph_view import ParaGraph
 from app.ui.profile_context import use_profile
+from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
 from engine.api import Entity, LifeOSError
 
@@ -135,10 +136,7 @@ def ParaView() -> ft.Control:
     else:
         if kind.slug != "archives":
             controls.append(_add_form(kind, state, edit, add))
-        if state.problem:
-            controls.append(
-                ft.Text(state.problem, color=ft.Colors.ERROR, semantics_label=f"Problem: {state.problem}")
-            )
+        controls.extend(status_line(None, state.problem))
         controls.append(ft.ListView(expand=True, spacing=0, controls=_listing(kind, state, opener)))
     return ft.Column(
         expand=True, spacing=SPACE_S, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=controls

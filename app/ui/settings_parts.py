@@ -1,4 +1,5 @@
-"""Small building blocks the Settings cards share (a titled card, a status line)."""
+"""Small building blocks the Settings cards share (a titled card, a status line; the other views
+use the status line for their problems too)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def settings_card(
 
 
 def status_line(ok: str | None, problem: str | None) -> list[ft.Control]:
-    """A green confirmation or a red problem under a form, or nothing."""
+    """A green confirmation or a red problem (read out as "Problem: …") under a form, or nothing."""
     if problem:
         return [ft.Text(problem, color=ft.Colors.ERROR, semantics_label=f"Problem: {problem}")]
     if ok:

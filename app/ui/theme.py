@@ -24,6 +24,28 @@ SPACE_M = 16
 SPACE_L = 24
 
 
+def centered_form(controls: list[ft.Control]) -> ft.Control:
+    """A narrow card-less form in the middle of the window (unlock, first-run setup); scrolls in a short window."""
+    return ft.SafeArea(
+        expand=True,
+        content=ft.Column(
+            expand=True,
+            scroll=ft.ScrollMode.AUTO,
+            alignment=ft.MainAxisAlignment.CENTER,
+            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
+            controls=[
+                ft.Container(
+                    width=FORM_MAX_WIDTH,
+                    padding=ft.Padding.all(SPACE_L),
+                    content=ft.Column(
+                        spacing=SPACE_M, horizontal_alignment=ft.CrossAxisAlignment.STRETCH, controls=controls
+                    ),
+                )
+            ],
+        ),
+    )
+
+
 def apply_theme(page: ft.Page) -> None:
     """Material 3 theme from one seed, following the system's light or dark preference; edge to edge."""
     page.theme = ft.Theme(color_scheme_seed=SEED_COLOR)

@@ -14,7 +14,7 @@ from pathlib import Path
 import flet as ft
 
 from app.ui.hooks import use_latest_state
-from app.ui.theme import FORM_MAX_WIDTH, SPACE_L, SPACE_M, SPACE_S
+from app.ui.theme import SPACE_S, centered_form
 from app.web_root import APP_TITLE
 from engine.api import Engine, LifeOSError, ProfileExists, ProfileNotFound, WeakPassphrase, WrongPassphrase
 
@@ -148,57 +148,40 @@ def UnlockView(home: Path, on_unlocked: Callable[[Engine, bool], None]) -> ft.Co
     action = "Create profile" if creating else "Unlock"
     busy_label = "Creating your encrypted profile…" if creating else "Unlocking…"
 
-    return ft.SafeArea(
-        expand=True,
-        content=ft.Column(
-            expand=True,
-            scroll=ft.ScrollMode.AUTO,
-            alignment=ft.MainAxisAlignment.CENTER,
-            horizontal_alignment=ft.CrossAxisAlignment.CENTER,
-            controls=[
-                ft.Container(
-                    width=FORM_MAX_WIDTH,
-                    padding=ft.Padding.all(SPACE_L),
-                    content=ft.Column(
-                        spacing=SPACE_M,
-                        horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
-                        controls=[
-                            ft.Icon(
-                                ft.Icons.LOCK_OUTLINE if not creating else ft.Icons.SPA_OUTLINED,
-                                size=48,
-                                color=ft.Colors.PRIMARY,
-                                semantics_label=APP_TITLE,
-                            ),
-                            ft.Text(
-                                title,
-                                theme_style=ft.TextThemeStyle.HEADLINE_SMALL,
-                                text_align=ft.TextAlign.CENTER,
-                            ),
-                            ft.Text(
-                                explanation,
-                                text_align=ft.TextAlign.CENTER,
-                                color=ft.Colors.ON_SURFACE_VARIANT,
-                            ),
-                            ft.Container(height=SPACE_S),
-                            *fields,
-                            ft.FilledButton(
-                                content=action,
-                                icon=ft.Icons.LOCK_OPEN if not creating else ft.Icons.CHECK,
-                                disabled=form.busy,
-                                on_click=submit,
-                                height=48,
-                            ),
-                            ft.Row(
-                                visible=form.busy,
-                                alignment=ft.MainAxisAlignment.CENTER,
-                                controls=[
-                                    ft.ProgressRing(width=18, height=18, stroke_width=2),
-                                    ft.Text(busy_label, color=ft.Colors.ON_SURFACE_VARIANT),
-                                ],
-                            ),
-                        ],
-                    ),
-                )
-            ],
-        ),
+    return centered_form(
+        [
+            ft.Icon(
+                ft.Icons.LOCK_OUTLINE if not creating else ft.Icons.SPA_OUTLINED,
+                size=48,
+                color=ft.Colors.PRIMARY,
+                semantics_label=APP_TITLE,
+            ),
+            ft.Text(
+                title,
+                theme_style=ft.TextThemeStyle.HEADLINE_SMALL,
+                text_align=ft.TextAlign.CENTER,
+            ),
+            ft.Text(
+                explanation,
+                text_align=ft.TextAlign.CENTER,
+                color=ft.Colors.ON_SURFACE_VARIANT,
+            ),
+            ft.Container(height=SPACE_S),
+            *fields,
+            ft.FilledButton(
+                content=action,
+                icon=ft.Icons.LOCK_OPEN if not creating else ft.Icons.CHECK,
+                disabled=form.busy,
+                on_click=submit,
+                height=48,
+            ),
+            ft.Row(
+                visible=form.busy,
+                alignment=ft.MainAxisAlignment.CENTER,
+                controls=[
+                    ft.ProgressRing(width=18, height=18, stroke_width=2),
+                    ft.Text(busy_label, color=ft.Colors.ON_SURFACE_VARIANT),
+                ],
+            ),
+        ]
     )
