@@ -23,7 +23,9 @@ from app.cli_common import (
     positive_int,
     print_json,
 )
-from engine.api import Engine, LifeOSError, Note, UsageError
+from engine.api import Engine
+from engine.errors import LifeOSError, UsageError
+from engine.types import Note
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -56,7 +58,7 @@ def cmd_note_add(args: argparse.Namespace) -> int:
     if text == "-":
         text = sys.stdin.read()
     with open_engine(args) as engine:
-        note = engine.add_note(text, title=args.title, kind=args.kind)
+        note = engine.notes.add(text, title=args.title, kind=args.kind)
     print(note.id)
     return EXIT_OK
 
@@ -67,7 +69,7 @@ def _note_line(note: Note) -> str:
 
 def cmd_note_list(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        notes = engine.list_notes(kind=args.kind, limit=args.limit, day=args.day)
+        notes = engine.notes.list(kind=args.kind, limit=args.limit, day=args.day)
     if args.json:
         print_json(notes)
     elif not notes:
@@ -80,7 +82,7 @@ def cmd_note_list(args: argparse.Namespace) -> int:
 
 def cmd_note_show(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        note = engine.get_note(args.id)
+        note = engine.notes.get(args.id)
     if args.json:
         print_json(note)
     else:
@@ -92,7 +94,7 @@ def cmd_note_show(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     with open_engine(args) as engine:
-        hits = engine.search_notes(query, limit=args.limit)
+        hits = engine.notes.search(query, limit=args.limit)
     if args.json:
         print_json([{"score": h.score, "snippet": h.snippet, "note": h.note} for h in hits])
     elif not hits:

@@ -18,7 +18,7 @@ def register(subparsers: Any) -> None:
 
     p = sub.add_parser("build", help="build a coach pack from a folder with coach.toml (PDF, Markdown, text)")
     p.add_argument("src", metavar="SRC_DIR")
-    p.add_argument("-o", "--out", metavar="PACK", help="output: NAME.coach (a ZIP) or a directory")
+    p.add_argument("-o", "--out", metavar="PACK", help="output: NAME.coaches.get (a ZIP) or a directory")
     p.add_argument(
         "--preview",
         type=positive_int,
@@ -125,7 +125,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise SystemExit("lifeos coach build: give -o PACK (or --preview)")
     bar = _Bar(args.json)
     with open_engine(args) as engine:
-        report = engine.build_coach(args.src, args.out, progress=bar, preview=args.preview or 0)
+        report = engine.coaches.build(args.src, args.out, progress=bar, preview=args.preview or 0)
     bar.end()
     if args.json:
         print_json(report)
@@ -150,7 +150,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_install(args: argparse.Namespace) -> int:
     bar = _Bar(args.json)
     with open_engine(args) as engine:
-        report = engine.install_coach(
+        report = engine.coaches.install(
             args.source, progress=bar, force=args.force, catalog=args.catalog or None
         )
     bar.end()
@@ -171,8 +171,8 @@ def cmd_install(args: argparse.Namespace) -> int:
 def cmd_preview(args: argparse.Namespace) -> int:
     bar = _Bar(False)
     with open_engine(args) as engine:
-        result = engine.preview_coach(args.source, progress=bar, catalog=args.catalog or None)
-        left = engine.preview_messages_left(result.coach_id)
+        result = engine.coaches.preview(args.source, progress=bar, catalog=args.catalog or None)
+        left = engine.coaches.preview_messages_left(result.coach_id)
     bar.end()
     print(
         f'Previewing {result.coach_id}: {left} free messages. Try: lifeos chat {result.coach_id} "Hello"\n'
@@ -195,7 +195,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 )
         return EXIT_OK
     with open_engine(args) as engine:
-        coaches = engine.coaches()
+        coaches = engine.coaches.list()
     coaches = [c for c in coaches if (not args.domain or c.domain == args.domain)]
     coaches = [c for c in coaches if (not args.language or args.language in c.manifest.languages)]
     if args.json:
@@ -215,7 +215,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        coach = engine.coach(args.id)
+        coach = engine.coaches.get(args.id)
     if args.json:
         print_json(
             {"manifest": coach.manifest, "soul": coach.soul, "agent": coach.agent, "passages": coach.passages}
@@ -232,7 +232,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        removed = engine.remove_coach(args.id)
+        removed = engine.coaches.remove(args.id)
     print(f"Removed {args.id} ({removed} passages). Your notes, facts and conversations with it are kept.")
     return EXIT_OK
 
@@ -265,10 +265,10 @@ def _print_reply(reply: Any, as_json: bool, streamed: bool) -> None:
 def cmd_chat(args: argparse.Namespace) -> int:
     message = args.message.strip()
     with open_engine(args) as engine:
-        coach = engine.coach(args.coach)
+        coach = engine.coaches.get(args.coach)
         if message:
             stream = None if args.json else (lambda t: print(t, end="", flush=True))
-            reply = engine.chat(coach.id, message, reasoner=args.reasoner, on_text=stream)
+            reply = engine.chat.send(coach.id, message, reasoner=args.reasoner, on_text=stream)
             if stream:
                 print()
             _print_reply(reply, args.json, streamed=stream is not None)
@@ -283,7 +283,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             if not line:
                 break
             print(f"{coach.name}> ", end="")
-            reply = engine.chat(
+            reply = engine.chat.send(
                 coach.id, line, reasoner=args.reasoner, on_text=lambda t: print(t, end="", flush=True)
             )
             print()
@@ -294,7 +294,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_reasoner_show(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        settings = engine.reasoner_settings()
+        settings = engine.chat.reasoner_settings()
     if args.json:
         print_json(settings)
     else:
@@ -310,7 +310,7 @@ def cmd_reasoner_show(args: argparse.Namespace) -> int:
 def cmd_reasoner_set(args: argparse.Namespace) -> int:
     key = sys.stdin.readline().strip() if args.api_key_stdin else None
     with open_engine(args) as engine:
-        settings = engine.set_reasoner(
+        settings = engine.chat.set_reasoner(
             args.name, base_url=args.base_url, model=args.model, timeout=args.timeout, api_key=key
         )
     if args.json:

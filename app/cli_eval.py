@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from app.cli_common import EXIT_OK, print_json
-from engine.api import RETRIEVAL_METHODS, Engine, EvalReport, evaluate_retrieval, load_eval_set
+from engine.api import Engine
+from engine.types import RETRIEVAL_METHODS, EvalReport, evaluate_retrieval, load_eval_set
 
 
 def register(subparsers: Any) -> None:
     """Add `eval retrieval` to `lifeos`'s argparse subparsers."""
-    group = subparsers.add_parser("eval", help="measure quality (retrieval) on a labelled set")
+    group = subparsers.add_parser("eval", help="measure quality (retrieval, chat) on labelled sets")
     actions = group.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
     p = actions.add_parser(
         "retrieval",
@@ -41,6 +42,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="JSON with per-query results instead of a table")
     p.set_defaults(handler=cmd_eval_retrieval)
+    from app import cli_eval_chat
+
+    cli_eval_chat.register(actions)
 
 
 class _Bar:
@@ -73,7 +77,7 @@ def cmd_eval_retrieval(args: argparse.Namespace) -> int:
         tempfile.TemporaryDirectory(prefix="lifeos-eval-") as tmp,
         Engine.create(Path(tmp) / "profile", secrets.token_urlsafe(24)) as engine,
     ):
-        report = evaluate_retrieval(engine, data, methods, progress=_Bar("indexing"))
+        report = evaluate_retrieval(engine.knowledge, data, methods, progress=_Bar("indexing"))
     print(f"done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.json:
         print_json(report)

@@ -15,7 +15,8 @@ from typing import Any
 
 from app import passphrase
 from app.cli_common import EXIT_OK, home_of, local_time, open_engine, positive_int, print_json
-from engine.api import Engine, HeartbeatReport, scheduler, unattended_enabled
+from engine.api import Engine, scheduler, unattended_enabled
+from engine.types import HeartbeatReport
 
 
 def register(subparsers: Any) -> None:
@@ -81,14 +82,14 @@ def _print_report(report: HeartbeatReport, quiet: bool) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     with _open_for_heartbeat(args) as engine:
-        report = engine.heartbeat_run(roles=args.role, force=args.force)
+        report = engine.heartbeat.run(roles=args.role, force=args.force)
     print_json(report) if args.json else _print_report(report, args.quiet)
     return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        rows = engine.heartbeat_status()
+        rows = engine.heartbeat.status()
     if args.json:
         print_json(rows)
         return EXIT_OK
@@ -113,7 +114,7 @@ def cmd_install(args: argparse.Namespace) -> int:
         print(plan.describe(), end="")
         return EXIT_OK
     if not Engine.exists(home):
-        from engine.api import ProfileNotFound
+        from engine.errors import ProfileNotFound
 
         raise ProfileNotFound(f"no profile in {home}; create one with `lifeos --home {home} init`")
     secret = Engine.enable_unattended(home, passphrase.ask())
@@ -136,21 +137,21 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
 def cmd_config(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         if args.active:
-            engine.set_active_hours(None if args.active == "learn" else args.active)
+            engine.heartbeat.set_active_hours(None if args.active == "learn" else args.active)
         if args.quiet_hours:
-            engine.set_quiet_hours(None if args.quiet_hours == "none" else args.quiet_hours)
+            engine.heartbeat.set_quiet_hours(None if args.quiet_hours == "none" else args.quiet_hours)
         for item in args.coach or []:
             coach_id, _, frequency = item.partition("=")
-            engine.set_checkin_frequency(coach_id, frequency)
-        quiet = engine.quiet_hours()
-        print("Active hours: " + (", ".join(str(w) for w in engine.checkin_hours()) or "learning"))
+            engine.heartbeat.set_checkin_frequency(coach_id, frequency)
+        quiet = engine.heartbeat.quiet_hours()
+        print("Active hours: " + (", ".join(str(w) for w in engine.heartbeat.checkin_hours()) or "learning"))
         print(f"Quiet hours:  {quiet if quiet else 'none'}")
     return EXIT_OK
 
 
 def cmd_inbox(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        items = engine.inbox(include_done=args.all)
+        items = engine.heartbeat.inbox(include_done=args.all)
     if args.json:
         print_json(items)
     elif not items:
@@ -166,7 +167,7 @@ def cmd_inbox(args: argparse.Namespace) -> int:
 
 def cmd_inbox_done(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        engine.mark_done(args.id)
+        engine.heartbeat.mark_done(args.id)
     print("Marked done.")
     return EXIT_OK
 
@@ -174,6 +175,6 @@ def cmd_inbox_done(args: argparse.Namespace) -> int:
 def cmd_inbox_snooze(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         until = engine.clock() + timedelta(hours=args.hours)
-        engine.snooze(args.id, until)
+        engine.heartbeat.snooze(args.id, until)
     print(f"Snoozed until {until:%Y-%m-%d %H:%M}.")
     return EXIT_OK

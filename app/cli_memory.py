@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli_common import EXIT_OK, iso_moment, local_time, open_engine, positive_int, print_json
-from engine.api import CaptureResult, EntityPage, FactResult, RecallHit, VoiceMemo
+from engine.types import CaptureResult, EntityPage, FactResult, RecallHit, VoiceMemo
 
 PARA_TYPES = ["project", "area", "resource", "archive", "person"]
 
@@ -87,7 +87,7 @@ def _fact_line(result: FactResult) -> str:
 
 def cmd_capture(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        result: CaptureResult = engine.capture(" ".join(args.text))
+        result: CaptureResult = engine.memory.capture(" ".join(args.text))
     if args.json:
         print_json(result)
         return EXIT_OK
@@ -118,7 +118,7 @@ def _length(seconds: float) -> str:
 
 def cmd_memo(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        memo: VoiceMemo = engine.add_voice_memo(args.audio)
+        memo: VoiceMemo = engine.memory.add_voice_memo(args.audio)
     if args.json:
         print_json(memo)
         return EXIT_OK
@@ -131,7 +131,7 @@ def cmd_memo(args: argparse.Namespace) -> int:
 
 def cmd_para_list(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        entities = engine.list_entities(args.type)
+        entities = engine.memory.list_entities(args.type)
     if args.json:
         print_json(entities)
     elif not entities:
@@ -145,7 +145,7 @@ def cmd_para_list(args: argparse.Namespace) -> int:
 
 def cmd_para_show(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        page: EntityPage = engine.entity_page(args.name)
+        page: EntityPage = engine.memory.entity_page(args.name)
     if args.json:
         print_json(
             {
@@ -172,7 +172,7 @@ def cmd_para_show(args: argparse.Namespace) -> int:
 
 def cmd_para_add(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        entity = engine.create_entity(args.type, args.name, deadline=args.deadline)
+        entity = engine.memory.create_entity(args.type, args.name, deadline=args.deadline)
     print(f"Created {entity.type} {entity.name} [{entity.id}]")
     return EXIT_OK
 
@@ -180,9 +180,9 @@ def cmd_para_add(args: argparse.Namespace) -> int:
 def cmd_para_state(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
         change = {
-            "archive": engine.archive_entity,
-            "restore": engine.restore_entity,
-            "complete": engine.complete_project,
+            "archive": engine.memory.archive_entity,
+            "restore": engine.memory.restore_entity,
+            "complete": engine.memory.complete_project,
         }[args.action]
         entity = change(args.name)
     print(f"{entity.name}: {entity.status}")
@@ -192,14 +192,14 @@ def cmd_para_state(args: argparse.Namespace) -> int:
 def cmd_fact_add(args: argparse.Namespace) -> int:
     entity = None if args.entity == "-" else args.entity
     with open_engine(args) as engine:
-        result = engine.add_fact(" ".join(args.text), entity)
+        result = engine.memory.add_fact(" ".join(args.text), entity)
     print_json(result) if args.json else print(_fact_line(result))
     return EXIT_OK
 
 
 def cmd_fact_supersede(args: argparse.Namespace) -> int:
     with open_engine(args) as engine:
-        result = engine.supersede_fact(args.id, " ".join(args.text))
+        result = engine.memory.supersede_fact(args.id, " ".join(args.text))
     print_json(result) if args.json else print(_fact_line(result))
     return EXIT_OK
 
@@ -212,7 +212,7 @@ def _hit_line(hit: RecallHit) -> str:
 def cmd_recall(args: argparse.Namespace) -> int:
     query = " ".join(args.query)
     with open_engine(args) as engine:
-        hits = engine.recall(query, as_of=args.as_of, limit=args.limit)
+        hits = engine.memory.recall(query, as_of=args.as_of, limit=args.limit)
     if args.json:
         print_json(hits)
     elif not hits:

@@ -11,7 +11,7 @@ import getpass
 import os
 import sys
 
-from engine.api import UsageError
+from engine.errors import UsageError
 
 ENV_PASSPHRASE = "LIFEOS_PASSPHRASE"
 ENV_NEW_PASSPHRASE = "LIFEOS_NEW_PASSPHRASE"

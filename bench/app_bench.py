@@ -40,10 +40,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from _common import emit, percentiles
-from browser_support import (
+from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+
+from engine.api import Engine
+from testkit.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE,
@@ -53,9 +55,6 @@ from browser_support import (
     enter_text,
     serve_app,
 )
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
-
-from engine.api import Engine
 
 PASSPHRASE = "a calm river at dawn"
 TIMEOUT_MS = 120_000
@@ -123,9 +122,9 @@ PAGE_PHASES_JS = r"""() => {
 def prepare(home: Path) -> None:
     """A profile with one installed coach and a little memory: what a returning coachee opens."""
     with Engine.create(home, PASSPHRASE, use_embedder=False) as engine:
-        engine.install_coach("stoic")
-        engine.create_entity("project", "Marathon 2026")
-        engine.add_note("Long run with Sarah on Sunday.")
+        engine.coaches.install("stoic")
+        engine.memory.create_entity("project", "Marathon 2026")
+        engine.notes.add("Long run with Sarah on Sunday.")
 
 
 def new_context(browser: Browser) -> BrowserContext:

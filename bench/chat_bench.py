@@ -2,7 +2,7 @@
 and time to first streamed token against an in-process OpenAI-compatible server.
 
 - Build: `lifeos coach build` of assets/coaches/stoic, reusing the vectors of an earlier build of the
-  same embedder (tests/data/stoic_vectors.npz) as a rebuild does; a first build embeds 3,139 windows
+  same embedder (testkit/data/stoic_vectors.npz) as a rebuild does; a first build embeds 3,139 windows
   on top (minutes on two busy cores; run `--embed` to time that too).
 - Install: the built pack into fresh encrypted profiles (verify every checksum, store passages and
   prebuilt vectors), best and median of `--installs` runs.
@@ -12,7 +12,7 @@ and time to first streamed token against an in-process OpenAI-compatible server.
 - 100k: the Stoic coach's knowledge grown to `--big` passages with perturbed copies of its passages and
   vectors (bench/retrieval_bench.py's `synthesise`: real vectors plus noise, since embedding 100k
   passages for real takes hours here), then the same turns again.
-- TTFT: the `openai` reasoner against tests/coach_support.MockCloudLLM through httpx's in-process
+- TTFT: the `openai` reasoner against testkit.coaches.MockCloudLLM through httpx's in-process
   transport: from `chat()` being called to the first streamed text (retrieval and context included),
   and from the request being sent.
 
@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import SHARED_DATA, emit, peak_rss_mb, percentiles
 
-from engine.api import Engine, KnowledgeDoc, Models, Passage, Prebuilt, build_pack, open_pack, token_counter
+from engine.api import Engine
+from engine.types import KnowledgeDoc, Models, Passage, Prebuilt, build_pack, open_pack, token_counter
 
 REPO = Path(__file__).resolve().parents[1]
 PASSPHRASE = "bench passphrase for chat"
@@ -62,7 +63,7 @@ def _turns(engine: Engine, queries: list[str]) -> dict[str, Any]:
     stages: dict[str, list[float]] = {}
     for q in queries:
         start = time.perf_counter()
-        reply = engine.chat("stoic", q)
+        reply = engine.chat.send("stoic", q)
         totals.append(time.perf_counter() - start)
         for stage in ("knowledge", "memory", "reply"):
             stages.setdefault(stage, []).append(reply.timings_ms.get(stage, 0.0) / 1000)
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         pack = root / "stoic.coach"
-        cache = REPO / "tests" / "data" / "stoic_vectors.npz"
+        cache = REPO / "testkit" / "data" / "stoic_vectors.npz"
         start = time.perf_counter()
         report = build_pack(
             REPO / "assets" / "coaches" / "stoic",
@@ -118,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(args.installs):
             with Engine.create(root / f"i{i}", PASSPHRASE, models=models) as engine:
                 start = time.perf_counter()
-                engine.install_coach(pack)
+                engine.coaches.install(pack)
                 installs.append(time.perf_counter() - start)
         results["install_s"] = {
             "best": round(min(installs), 3),
@@ -127,9 +128,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"install: {results['install_s']}")
 
         with Engine.create(root / "chat", PASSPHRASE, models=models) as engine:
-            engine.install_coach(pack)
-            engine.capture("I lead the Q3 launch project")
-            engine.chat("stoic", "warm-up")  # loads the embedder's session and warms the page cache
+            engine.coaches.install(pack)
+            engine.memory.capture("I lead the Q3 launch project")
+            engine.chat.send("stoic", "warm-up")  # loads the embedder's session and warms the page cache
             results["offline_reply_stoic"] = _turns(engine, queries)
             print(
                 f"offline reply, stoic ({report.passages} passages): {results['offline_reply_stoic']['total']}"
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                 start = time.perf_counter()
                 _grow(engine, pack, args.big - report.passages)
                 results["grow_s"] = round(time.perf_counter() - start, 1)
-                engine.chat("stoic", "warm-up again")
+                engine.chat.send("stoic", "warm-up again")
                 results["offline_reply_big"] = {"passages": args.big, **_turns(engine, queries)}
                 print(f"offline reply, {args.big} passages: {results['offline_reply_big']['total']}")
     results["peak_rss_mb"] = peak_rss_mb()
@@ -152,17 +153,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _ttft(engine: Engine, queries: list[str]) -> dict[str, Any]:
-    from tests.coach_support import MockCloudLLM
+    from testkit.coaches import MockCloudLLM
 
     from_send: list[float] = []
     from_request: list[float] = []
     for q in queries:
-        reasoner = engine.make_reasoner(
+        reasoner = engine.chat.make_reasoner(
             "openai", base_url="http://mock/v1", model="m", transport=MockCloudLLM().transport()
         )
         start = time.perf_counter()
         first: list[float] = []
-        reply = engine.chat(
+        reply = engine.chat.send(
             "stoic",
             q,
             reasoner=reasoner,
@@ -185,7 +186,7 @@ def _grow(engine: Engine, pack_path: Path, count: int) -> None:
         step = min(20_000, count - done)
         docs, vecs = synthesise(base, vectors, step, start_copy=1 + done // len(base), seed=done)
         docs = [KnowledgeDoc(f"{d.ref}#{done + i}", d.text, d.title) for i, d in enumerate(docs)]
-        engine.add_knowledge(
+        engine.knowledge.add(
             "stoic",
             docs,
             prebuilt=Prebuilt(
@@ -194,7 +195,7 @@ def _grow(engine: Engine, pack_path: Path, count: int) -> None:
         )
         done += step
         print(f"  grown by {done}/{count}", flush=True)
-    engine.optimize_indexes()
+    engine.notes.optimize_indexes()
 
 
 if __name__ == "__main__":

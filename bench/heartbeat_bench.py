@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import emit, peak_rss_mb, percentiles, timed, vocabulary
 from memory_bench import StepClock, fact_text
 
-from engine.api import Engine, NewFact
+from engine.api import Engine
+from engine.types import NewFact
 
 
 def main() -> None:
@@ -43,13 +44,13 @@ def main() -> None:
         for i in range(300):
             kind = ("project", "area", "person")[i % 3]
             names.append(
-                engine.create_entity(
+                engine.memory.create_entity(
                     kind, f"{kind}-{i}", deadline="2026-06-01" if kind == "project" else None
                 ).name
             )
         for done in range(0, args.facts, 5000):
             clock.now = start + timedelta(days=120 * done / args.facts)
-            engine.import_facts(
+            engine.memory.import_facts(
                 [
                     NewFact(fact_text(rng, vocab), rng.choice(names))
                     for _ in range(min(5000, args.facts - done))
@@ -58,13 +59,13 @@ def main() -> None:
             print(f"  facts {min(done + 5000, args.facts):>7,}/{args.facts:,}", end="\r", flush=True)
         print()
         clock.now = start + timedelta(days=121, hours=12)
-        first_s, _ = timed(lambda: engine.heartbeat_run(force=True, notify_os=False))
+        first_s, _ = timed(lambda: engine.heartbeat.run(force=True, notify_os=False))
         results["first_full_run_s"] = round(first_s, 2)
         idle = []
         for _ in range(args.runs):
             clock.now += timedelta(minutes=30)
             elapsed, report = timed(
-                lambda: engine.heartbeat_run(
+                lambda: engine.heartbeat.run(
                     force=True, roles=["extract", "index", "checkins"], notify_os=False
                 )
             )
@@ -72,7 +73,7 @@ def main() -> None:
             idle.append(elapsed)
         results["idle_run"] = percentiles(idle)
         synthesis = [
-            timed(lambda: engine.heartbeat_run(force=True, roles=["synthesis"], notify_os=False))[0]
+            timed(lambda: engine.heartbeat.run(force=True, roles=["synthesis"], notify_os=False))[0]
             for _ in range(3)
         ]
         results["weekly_synthesis_s"] = round(max(synthesis), 2)

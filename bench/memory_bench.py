@@ -29,7 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import emit, peak_rss_mb, percentiles, sentence, timed, vocabulary
 
-from engine.api import Engine, NewFact, NewNote
+from engine.api import Engine
+from engine.types import NewFact, NewNote
 
 TEMPLATES = [
     "I want to {a} more {b} before {c}",
@@ -57,7 +58,7 @@ def fact_text(rng: random.Random, vocab: list[str]) -> str:
 
 def copy_pooled_vectors(engine: Engine, rng: random.Random) -> int:
     """Give every row still without a vector a copy of a random embedded one (see the docstring)."""
-    db = engine._require_open()  # a benchmark shortcut below the facade, for the vector fill only
+    db = engine._session.db  # a benchmark shortcut below the facade, for the vector fill only
     copied = 0
     with db.atomic() as conn:
         for table in ("facts", "notes"):
@@ -89,27 +90,27 @@ def seed(
     for i in range(300):
         kind = ("project", "area", "person")[i % 3]
         name = f"{kind}-{i}-{vocab[100 + i]}"
-        engine.create_entity(kind, name)
+        engine.memory.create_entity(kind, name)
         names.append(name)
     span_s = 120 * 86400
     batch = 2500
     for done in range(0, n_facts, batch):
         clock.now = start + timedelta(seconds=span_s * done / max(1, n_facts))
-        engine.import_facts(
+        engine.memory.import_facts(
             [NewFact(fact_text(rng, vocab), rng.choice(names)) for _ in range(min(batch, n_facts - done))]
         )
         print(f"  facts {min(done + batch, n_facts):>7,}/{n_facts:,}", end="\r", flush=True)
     print()
     for done in range(0, n_notes, batch):
         clock.now = start + timedelta(seconds=span_s * done / max(1, n_notes))
-        engine.add_notes(
+        engine.notes.add_many(
             [NewNote(sentence(rng, vocab, rng.randint(20, 120))) for _ in range(min(batch, n_notes - done))]
         )
         print(f"  notes {min(done + batch, n_notes):>7,}/{n_notes:,}", end="\r", flush=True)
     print()
     clock.now = start + timedelta(days=121)
     index_s, report = timed(
-        lambda: engine.refresh_memory_index(
+        lambda: engine.memory.refresh_index(
             limit=pool or None, progress=lambda d, t: print(f"  embedded {d:>7,}", end="\r", flush=True)
         )
     )
@@ -148,15 +149,15 @@ def main() -> None:
         seeded = seed(engine, clock, args.facts, args.notes, rng, vocab, args.embed_pool)
         names = seeded.pop("names")
         results["seed"] = seeded
-        engine.optimize_indexes()
+        engine.notes.optimize_indexes()
 
-        engine.capture("warm up the models for #warmup with @Someone")
+        engine.memory.capture("warm up the models for #warmup with @Someone")
         captures = []
         for i in range(args.queries):
             who, what = rng.choice(names), fact_text(rng, vocab)
             text = f"{what} for #{who} with @person-{i % 7} on 2026-05-0{1 + i % 9}"
             clock.now += timedelta(minutes=7)
-            captures.append(timed(lambda text=text: engine.capture(text))[0])
+            captures.append(timed(lambda text=text: engine.memory.capture(text))[0])
         results["capture"] = percentiles(captures)
         print(f"capture: {results['capture']}")
 
@@ -164,11 +165,11 @@ def main() -> None:
             " ".join(sentence(rng, vocab, rng.randint(2, 4), skip_top=5).split()) for _ in range(args.queries)
         ]
         queries += [f"what did I say about {rng.choice(names)}" for _ in range(args.queries // 4)]
-        engine.recall(queries[0])
-        results["recall"] = percentiles([timed(lambda q=q: engine.recall(q))[0] for q in queries])
+        engine.memory.recall(queries[0])
+        results["recall"] = percentiles([timed(lambda q=q: engine.memory.recall(q))[0] for q in queries])
         print(f"recall over {args.facts:,} facts + {args.notes:,} notes: {results['recall']}")
 
-        synthesis = engine.weekly_synthesis()
+        synthesis = engine.memory.weekly_synthesis()
         results["weekly_synthesis"] = {
             "seconds": round(synthesis.seconds, 2),
             "tiers": synthesis.tiers,

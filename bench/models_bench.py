@@ -26,7 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.api import MB, Models, current_rss_bytes, peak_rss_bytes  # noqa: E402
+from engine.types import MB, Models, current_rss_bytes, peak_rss_bytes  # noqa: E402
 
 WORDS = [
     "sleep",

@@ -27,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.api import Models  # noqa: E402
+from engine.types import Models  # noqa: E402
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 TEST_FILE = SHARED_DATA / "wnut17" / "emerging.test.annotated"

@@ -2,14 +2,14 @@
 
 How the corpora are made:
 - The base is the stoic corpus (../shared/data/stoic, 1,985 passages), indexed for real through
-  `Engine.add_knowledge` with the default embedder (passage vectors plus 128-token windows); this
+  `engine.knowledge.add` with the default embedder (passage vectors plus 128-token windows); this
   measures build throughput (passages/s and vectors/s, embedding included). `--real N` embeds only
   the first N passages for real, to keep a run short; the rest of the base is then synthesised too.
 - Larger sizes repeat the base with perturbed copies, each its own document: every copy drops about
   one word in ten, replaces about one in twenty with a word drawn from the corpus, and shuffles its
   sentences; its vectors are the base passage's real vectors plus Gaussian noise (σ = 0.03 per
   dimension, renormalised: cosine about 0.86 to the original), stored as a prebuilt index
-  (`Engine.add_knowledge(prebuilt=...)`) since embedding 100k passages for real takes hours on two
+  (`Engine.knowledge.add(prebuilt=...)`) since embedding 100k passages for real takes hours on two
   cores. So FTS5 postings, vector neighbourhoods and document sizes grow as a real library would.
 - Queries are the 80 public stoic queries. Each query runs once untimed (embedding it and warming the
   page cache); the timed runs reuse the cached query vector, as a chat turn would, and the cost of
@@ -35,7 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import SHARED_DATA, emit, peak_rss_mb, percentiles
 
-from engine.api import Engine, KnowledgeDoc, Passage, Prebuilt, load_corpus, load_queries
+from engine.api import Engine
+from engine.types import KnowledgeDoc, Passage, Prebuilt, load_corpus, load_queries
 
 COACH = "bench"
 NOISE = 0.03
@@ -85,7 +86,7 @@ def time_queries(engine: Engine, queries: list[str], method: str, rerank: bool =
     stages: dict[str, list[float]] = {}
     for q in queries:
         start = time.perf_counter()
-        result = engine.search_knowledge(COACH, q, method=method, limit=10, rerank=rerank)  # type: ignore[arg-type]
+        result = engine.knowledge.search(COACH, q, method=method, limit=10, rerank=rerank)  # type: ignore[arg-type]
         totals.append(time.perf_counter() - start)
         for stage, ms in result.timings_ms.items():
             stages.setdefault(stage, []).append(ms / 1000)
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ):
         real = base[: args.real]
         start = time.perf_counter()
-        report = engine.add_knowledge(COACH, [KnowledgeDoc(p.id, p.text, p.title) for p in real])
+        report = engine.knowledge.add(COACH, [KnowledgeDoc(p.id, p.text, p.title) for p in real])
         seconds = time.perf_counter() - start
         results["queries_timed"] = len(queries)
         results["build_real"] = {
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             "embedder_id": report.embedder_id,
         }
         print(f"real build: {results['build_real']}", file=sys.stderr)
-        exported = engine.export_knowledge_vectors(COACH)
+        exported = engine.knowledge.export_vectors(COACH)
         if exported is None:
             raise SystemExit("no embedder: the latency bench needs the default embedder installed")
         base_vectors = dict(exported.vectors)
@@ -138,12 +139,12 @@ def main(argv: list[str] | None = None) -> int:
                 docs, vecs = synthesise(real, base_vectors, added, copy, seed=size)
                 copy += added // max(len(real), 1) + 1
                 start = time.perf_counter()
-                engine.add_knowledge(COACH, docs, prebuilt=Prebuilt(exported.embedder_id, vecs))
+                engine.knowledge.add(COACH, docs, prebuilt=Prebuilt(exported.embedder_id, vecs))
                 build_s = time.perf_counter() - start
                 stocked = size
-            engine.optimize_indexes()
+            engine.notes.optimize_indexes()
             for q in queries:  # cold pass: embeds every query once, warms the page cache
-                engine.search_knowledge(COACH, q, method="full", limit=10)
+                engine.knowledge.search(COACH, q, method="full", limit=10)
             row: dict[str, Any] = {
                 "passages": stocked,
                 "synthesised_added": added,

@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import SHARED_DATA, emit, peak_rss_mb
 
-from engine.api import RETRIEVAL_METHODS, Engine, EvalSet, evaluate_retrieval, load_eval_set
+from engine.api import Engine
+from engine.types import RETRIEVAL_METHODS, EvalSet, evaluate_retrieval, load_eval_set
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory() as tmp,
         Engine.create(Path(tmp) / "profile", "retrieval-eval-pass") as eng,
     ):
-        report = evaluate_retrieval(eng, data, args.method or RETRIEVAL_METHODS, progress=progress)
+        report = evaluate_retrieval(eng.knowledge, data, args.method or RETRIEVAL_METHODS, progress=progress)
     print(report.table())
     print(
         f"\n{report.corpus_size} passages, {report.queries} queries, {report.vectors} vectors "

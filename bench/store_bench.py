@@ -24,11 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import emit, peak_rss_mb, percentiles, sentence, timed, vocabulary
 
-from engine.api import Engine, NewNote
+from engine.api import Engine
 from engine.retrieval import vectors
 from engine.store.connection import open_encrypted
 from engine.store.migrations import migrate
 from engine.store.schema import EMBEDDING_DIM
+from engine.types import NewNote
 
 PASSPHRASE = "benchmark passphrase"
 
@@ -44,13 +45,13 @@ def bench_unlock(home: Path, runs: int = 7) -> dict[str, float]:
 
 def fill_notes(engine: Engine, target: int, rng: random.Random, vocab: list[str], batch: int = 2000) -> float:
     """Grow the profile to `target` notes; return inserted notes per second."""
-    have = engine.count_notes()
+    have = engine.notes.count()
     todo = target - have
     elapsed = 0.0
     while todo > 0:
         n = min(batch, todo)
         texts = [NewNote(sentence(rng, vocab, rng.randint(20, 120))) for _ in range(n)]
-        elapsed += timed(lambda texts=texts: engine.add_notes(texts))[0]
+        elapsed += timed(lambda texts=texts: engine.notes.add_many(texts))[0]
         todo -= n
         print(f"  notes {target - todo:>7,}/{target:,}", end="\r", flush=True)
     print()
@@ -60,8 +61,8 @@ def fill_notes(engine: Engine, target: int, rng: random.Random, vocab: list[str]
 def bench_fts(engine: Engine, rng: random.Random, vocab: list[str], queries: int = 200) -> dict[str, float]:
     texts = [sentence(rng, vocab, rng.randint(2, 3), skip_top=20) for _ in range(queries)]
     for q in texts[:10]:  # warm the page cache, as a running app has
-        engine.search_notes(q)
-    return percentiles([timed(lambda q=q: engine.search_notes(q, limit=10))[0] for q in texts])
+        engine.notes.search(q)
+    return percentiles([timed(lambda q=q: engine.notes.search(q, limit=10))[0] for q in texts])
 
 
 def _unit(rng: random.Random) -> list[float]:
@@ -123,7 +124,7 @@ def main() -> None:
         for size in sizes:
             throughput.append(fill_notes(engine, size, rng, vocab))
             fresh = bench_fts(engine, rng, vocab)
-            optimize_s, _ = timed(engine.optimize_indexes)
+            optimize_s, _ = timed(engine.notes.optimize_indexes)
             fts[str(size)] = {
                 "after_bulk_insert": fresh,
                 "after_optimize": bench_fts(engine, rng, vocab),

@@ -52,8 +52,8 @@ def main() -> None:
         folder = Path(tmp)
         audio = [speak(text, folder / f"memo{i}.wav").read_bytes() for i, text in enumerate(MEMOS)]
         with Engine.create(folder / "profile", "a calm river at dawn") as engine:
-            engine.create_entity("person", "Sarah")
-            first_s, first = timed(lambda: engine.add_voice_memo(audio[0], name="memo0.wav"))
+            engine.memory.create_entity("person", "Sarah")
+            first_s, first = timed(lambda: engine.memory.add_voice_memo(audio[0], name="memo0.wav"))
             print(
                 f"first memo (loads NER and the embedder): {first_s * 1000:.0f} ms for {first.seconds:.1f} s"
             )
@@ -61,13 +61,15 @@ def main() -> None:
             factors: list[float] = []
             for i in range(args.memos):
                 data = audio[i % len(audio)]
-                took, memo = timed(lambda data=data, i=i: engine.add_voice_memo(data, name=f"memo{i}.wav"))
+                took, memo = timed(
+                    lambda data=data, i=i: engine.memory.add_voice_memo(data, name=f"memo{i}.wav")
+                )
                 times.append(took)
                 factors.append(took / memo.seconds)
                 print(
                     f"memo {i + 1}: {memo.seconds:4.1f} s of speech → note in {took * 1000:5.0f} ms  «{memo.transcript[:60]}»"
                 )
-            notes = engine.count_notes()
+            notes = engine.notes.count()
     results = {
         "voice_memo": {
             "memos": args.memos,

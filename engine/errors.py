@@ -55,3 +55,66 @@ class NotFound(DataError):
 
 class WeakPassphrase(UsageError, ValueError):
     """The passphrase is too short to protect the profile."""
+
+
+# -- coach packs ---------------------------------------------------------------------------------
+
+
+class PackError(DataError):
+    """A coach pack that cannot be used as it is (malformed, tampered, or of an unknown format)."""
+
+
+class PackTampered(PackError):
+    """A file of the pack does not match the checksum its manifest records (or is not listed)."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"coach pack refused: {path} {detail}")
+        self.path = path
+
+
+class PackTooNew(PackError):
+    """The pack was written for a newer pack format than this app understands."""
+
+
+# -- reasoners -----------------------------------------------------------------------------------
+
+
+class ReasonerUnavailable(LifeOSError):
+    """The reasoner could not produce a reply now (network gone, timeout, rate limit persisted)."""
+
+
+# -- on-device models ----------------------------------------------------------------------------
+# Each names the model or file and says what to do, because the person reading it is usually looking
+# at `lifeos models` output or a failed voice memo, not at a traceback.
+
+
+class InferenceError(LifeOSError):
+    """Base of every error raised by `engine.inference`."""
+
+    exit_code = 4
+
+
+class ModelUnavailable(InferenceError, DataError):
+    """A model's files are not where its package or manifest says (uninstalled package, moved folder)."""
+
+
+class ModelCorrupt(InferenceError, DataError):
+    """A model file exists but cannot be loaded: truncated download, wrong format, edited by hand."""
+
+
+class ManifestError(InferenceError, DataError):
+    """A user-added model's `manifest.json` is missing fields or names an unknown backend."""
+
+
+class AudioUnreadable(InferenceError, DataError):
+    """An audio file could not be decoded (not audio, truncated, unsupported codec, no audio stream)."""
+
+
+class MemoryBudgetExceeded(InferenceError):
+    """A model cannot fit in the memory budget even after unloading every other model."""
+
+
+class UnknownModel(InferenceError, UsageError):
+    """The caller asked for a role or model name that no registered backend provides."""
+
+    exit_code = 2

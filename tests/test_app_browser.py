@@ -1,7 +1,7 @@
 """The real app in a real browser: first run, a daily note, reload, unlock, wrong passphrase.
 
 Each test starts ``python -m app`` on a free loopback port with its own profile folder, drives it in
-headless Chromium through Flutter's accessibility tree (see ``tests/browser_support.py``), saves a
+headless Chromium through Flutter's accessibility tree (see ``testkit/browser.py``), saves a
 screenshot per step under ``test-artifacts/``, and fails if the page tried to reach any host other
 than this machine.
 """
@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import (
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from engine.api import Engine
+from testkit.browser import (
     ARTIFACTS,
     CHROMIUM_ARGS,
     DESKTOP,
@@ -31,9 +34,6 @@ from browser_support import (
     require_chromium,
     serve_app,
 )
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from engine.api import Engine
 
 pytestmark = pytest.mark.browser
 
@@ -140,14 +140,14 @@ def test_first_run_note_survives_reload_and_unlock(
         page.context.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
     with Engine.open(profile_home, PASSPHRASE, use_embedder=False) as engine:
-        assert sorted(c.id for c in engine.coaches()) == ["health", "stoic", "wealth"]
+        assert sorted(c.id for c in engine.coaches.list()) == ["health", "stoic", "wealth"]
 
 
 def test_wrong_passphrase_keeps_the_profile_locked(
     browser: Browser, profile_home: Path, tmp_path: Path, shots: Screenshots
 ) -> None:
     with Engine.create(profile_home, PASSPHRASE) as engine:
-        engine.add_note("Booked the dentist for Thursday")
+        engine.notes.add("Booked the dentist for Thursday")
     with serve_app(profile_home, tmp_path / "app.log") as server:
         page, external = _new_page(browser, DESKTOP)
         try:

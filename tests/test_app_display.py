@@ -25,7 +25,8 @@ from app.ui.note_display import (
 from app.ui.onboarding_view import toggle_pick
 from app.ui.para_display import deadline_text, kind_for_slug, layout_graph, summary_body, summary_first_line
 from app.ui.settings_checkins import windows_text
-from engine.api import Engine, HeartbeatReport, HourWindow, Note, RoleResult
+from engine.api import Engine
+from engine.types import HeartbeatReport, HourWindow, Note, RoleResult
 
 TODAY = date(2026, 3, 10)
 
@@ -106,8 +107,10 @@ def test_heartbeat_report_wording() -> None:
 
 def test_capture_summary_of_a_real_capture(tmp_path: Path) -> None:
     with Engine.create(tmp_path / "p", "a calm river at dawn", use_embedder=False) as engine:
-        engine.create_entity("project", "marathon-2026", deadline=(TODAY + timedelta(days=30)).isoformat())
-        summary = summarise(engine.capture("Long run Sunday for #marathon-2026 with @Sarah"))
+        engine.memory.create_entity(
+            "project", "marathon-2026", deadline=(TODAY + timedelta(days=30)).isoformat()
+        )
+        summary = summarise(engine.memory.capture("Long run Sunday for #marathon-2026 with @Sarah"))
     names = {e.name for e in summary.entities}
     assert {"marathon-2026", "Sarah"} <= names
     assert summary.place_line == "Projects: marathon-2026"
@@ -198,31 +201,19 @@ def test_picked_day_is_the_nearest_midnight() -> None:
         assert picked_day(datetime(2026, 3, 10, tzinfo=zone).astimezone(UTC)) == TODAY
 
 
-def test_engine_api_exports_the_types_the_app_uses() -> None:
-    import engine.api
-    from engine.api import (
-        BudgetStatus,
-        CatalogEntry,
-        ChatMessage,
-        ChatReply,
-        Citation,
-        Coach,
-        HourWindow,
-        InstallReport,
-        ModelStatus,
-    )
+def test_engine_types_exports_the_types_the_app_uses() -> None:
+    from engine import types
 
-    exported = (
-        BudgetStatus,
-        CatalogEntry,
-        ChatMessage,
-        ChatReply,
-        Citation,
-        Coach,
-        HourWindow,
-        InstallReport,
-        ModelStatus,
-    )
-    for cls in exported:
-        assert isinstance(cls, type)
-        assert cls.__name__ in engine.api.__all__
+    for name in (
+        "BudgetStatus",
+        "CatalogEntry",
+        "ChatMessage",
+        "ChatReply",
+        "Citation",
+        "Coach",
+        "HourWindow",
+        "InstallReport",
+        "ModelStatus",
+    ):
+        assert isinstance(getattr(types, name), type)
+        assert name in types.__all__ or name in types._LAZY_EXPORTS

@@ -14,7 +14,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from browser_support import (
+from playwright.sync_api import expect, sync_playwright
+
+from engine.api import Engine
+from testkit.browser import (
     ARTIFACTS,
     CHROMIUM_ARGS,
     PHONE,
@@ -31,9 +34,6 @@ from browser_support import (
     shown,
     unlock,
 )
-from playwright.sync_api import expect, sync_playwright
-
-from engine.api import Engine
 
 pytestmark = pytest.mark.browser
 
@@ -143,5 +143,5 @@ def test_journey(tmp_path: Path) -> None:
             browser.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
     with Engine.open(home, PASSPHRASE, use_embedder=False) as engine:
-        assert {e.name for e in engine.list_entities("area")} == {"Health", "Wisdom"}
-        assert [c.id for c in engine.coaches()] == ["stoic"]
+        assert {e.name for e in engine.memory.list_entities("area")} == {"Health", "Wisdom"}
+        assert [c.id for c in engine.coaches.list()] == ["stoic"]

@@ -59,18 +59,18 @@ def test_tokens_and_completion() -> None:
 
 def test_completed_mentions_link_to_the_existing_entities(tmp_path: Path) -> None:
     with Engine.create(tmp_path / "p", "a calm river at dawn", use_embedder=False) as engine:
-        engine.create_entity("project", "Marathon 2026")
-        engine.create_entity("person", "Sam Okafor")
-        before = {e.id for e in engine.list_entities()}
-        entities = tuple((e.id, e.name, e.type) for e in engine.list_entities())
+        engine.memory.create_entity("project", "Marathon 2026")
+        engine.memory.create_entity("person", "Sam Okafor")
+        before = {e.id for e in engine.memory.list_entities()}
+        entities = tuple((e.id, e.name, e.type) for e in engine.memory.list_entities())
         text = "Long run Sunday for "
         for typed in ("#mara", "@sam"):
             mention = open_mention(text + typed)
             assert mention is not None
             text = complete(text + typed, mention, suggest(entities, mention)[0]) + "and "
-        result = engine.capture(text)
+        result = engine.memory.capture(text)
         linked = {m.entity_id for m in result.mentions if m.entity_id}
-        assert {e.id for e in engine.list_entities()} == before
+        assert {e.id for e in engine.memory.list_entities()} == before
         assert linked == before
 
 

@@ -14,7 +14,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from browser_support import (
+from playwright.sync_api import Page, expect, sync_playwright
+
+from app.ui.note_display import day_heading, day_title, full_date
+from engine.api import Engine
+from testkit.browser import (
     ARTIFACTS,
     CHROMIUM_ARGS,
     DESKTOP,
@@ -35,10 +39,6 @@ from browser_support import (
     shown,
     unlock,
 )
-from playwright.sync_api import Page, expect, sync_playwright
-
-from app.ui.note_display import day_heading, day_title, full_date
-from engine.api import Engine
 
 pytestmark = pytest.mark.browser
 
@@ -51,42 +51,42 @@ def seed(home: Path) -> None:
     """A small, realistic profile: projects (one due tomorrow), areas, a person, a resource, an
     archived project, facts with a superseded one, links, notes, and one check-in in the inbox."""
     with Engine.create(home, PASSPHRASE, use_embedder=False) as engine:
-        engine.create_entity("project", "Marathon 2026", deadline=LATER)
-        engine.create_entity("project", "Move flat", deadline=SOON)
-        engine.create_entity("project", "Learn Spanish")
-        engine.archive_entity("Learn Spanish")
+        engine.memory.create_entity("project", "Marathon 2026", deadline=LATER)
+        engine.memory.create_entity("project", "Move flat", deadline=SOON)
+        engine.memory.create_entity("project", "Learn Spanish")
+        engine.memory.archive_entity("Learn Spanish")
         for type_, name in (
             ("area", "Health"),
             ("area", "Money"),
             ("person", "Sarah"),
             ("resource", "Born to Run"),
         ):
-            engine.create_entity(type_, name)
-        first = engine.add_fact("I run 30 km a week", "Marathon 2026", category="health")
-        engine.supersede_fact(first.fact.id, "I run 45 km a week")
-        engine.add_fact("Race day is 12 April in Rotterdam", "Marathon 2026", category="goal")
-        engine.add_fact("Sarah paces the long runs on Sundays", "Sarah", category="relationship")
+            engine.memory.create_entity(type_, name)
+        first = engine.memory.add_fact("I run 30 km a week", "Marathon 2026", category="health")
+        engine.memory.supersede_fact(first.fact.id, "I run 45 km a week")
+        engine.memory.add_fact("Race day is 12 April in Rotterdam", "Marathon 2026", category="goal")
+        engine.memory.add_fact("Sarah paces the long runs on Sundays", "Sarah", category="relationship")
         for a, b in (
             ("Marathon 2026", "Sarah"),
             ("Marathon 2026", "Health"),
             ("Marathon 2026", "Born to Run"),
         ):
-            engine.link_entities(a, b)
-        engine.link_entities("Move flat", "Money")
-        engine.add_note("Walked by the river before work. Felt calm.")
-        engine.add_note("Long run with Sarah: 24 km, legs heavy after 18.")
+            engine.memory.link_entities(a, b)
+        engine.memory.link_entities("Move flat", "Money")
+        engine.notes.add("Walked by the river before work. Felt calm.")
+        engine.notes.add("Long run with Sarah: 24 km, legs heavy after 18.")
         now = engine.clock  # two notes three days ago, for a day's own page
         for hour, text in (
             (7, "Hill repeats in the rain.\nSix of them, the last one slow."),
             (21, "Early night."),
         ):
             engine.clock = lambda hour=hour: now().replace(hour=hour, minute=0) - timedelta(days=3)
-            engine.add_note(text)
+            engine.notes.add(text)
         engine.clock = now
-        engine.set_active_hours("0-24")
-        engine.set_quiet_hours(None)
-        engine.heartbeat_run(roles=["checkins"], notify_os=False)
-        engine.install_coach("stoic")
+        engine.heartbeat.set_active_hours("0-24")
+        engine.heartbeat.set_quiet_hours(None)
+        engine.heartbeat.run(roles=["checkins"], notify_os=False)
+        engine.coaches.install("stoic")
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser_support import (
+from playwright.sync_api import Page, expect, sync_playwright
+
+from engine.api import Engine
+from testkit.browser import (
     ARTIFACTS,
     CHROMIUM_ARGS,
     DESKTOP,
@@ -31,10 +34,7 @@ from browser_support import (
     shown,
     unlock,
 )
-from playwright.sync_api import Page, expect, sync_playwright
-from speech_support import speak
-
-from engine.api import Engine
+from testkit.speech import speak
 
 pytestmark = pytest.mark.browser
 
@@ -50,8 +50,8 @@ def voice_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page,
     wav = speak(folder / "memo.wav", SPOKEN)
     home = folder / "profile"
     with Engine.create(home, PASSPHRASE, use_embedder=False) as engine:
-        engine.install_coach("stoic")
-        engine.create_entity("person", "Sarah")
+        engine.coaches.install("stoic")
+        engine.memory.create_entity("person", "Sarah")
     microphone = [
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",

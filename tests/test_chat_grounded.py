@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import Engine, Models
+from engine.api import Engine
 from engine.chat import context as context_mod
 from engine.chat.context import ChatContext, ContextPassage, MemoryItem
 from engine.chat.grounded import compose, pick_quote, reflect
-from tests.coach_support import build_stoic
+from engine.types import Models
+from testkit.coaches import build_stoic
 from tests.conftest import PASSPHRASE, SHARED, run_cli
 
 pytestmark = pytest.mark.slow
@@ -45,7 +46,7 @@ def stoic_pack(tmp_path_factory: pytest.TempPathFactory, models: Models) -> Path
 @pytest.fixture
 def engine(tmp_path: Path, models: Models, stoic_pack: Path):
     with Engine.create(tmp_path / "p", PASSPHRASE, models=models) as eng:
-        eng.install_coach(stoic_pack)
+        eng.coaches.install(stoic_pack)
         yield eng
 
 
@@ -69,25 +70,30 @@ def test_cli_chat_gives_a_grounded_coaching_turn_citing_a_relevant_passage(stoic
 
 
 def test_a_related_question_refers_to_the_coachees_project(engine: Engine):
-    engine.capture("I lead the Q3 launch project")
-    reply = engine.chat("stoic", "The launch keeps slipping and I feel like I'm letting the whole team down")
+    engine.memory.capture("I lead the Q3 launch project")
+    reply = engine.chat.send(
+        "stoic", "The launch keeps slipping and I feel like I'm letting the whole team down"
+    )
     assert "Q3 launch project" in reply.text
     assert (
-        reply.memory_used and engine.get_fact(reply.memory_used[0]).content == "I lead the Q3 launch project"
+        reply.memory_used
+        and engine.memory.get_fact(reply.memory_used[0]).content == "I lead the Q3 launch project"
     )
-    assert engine.get_fact(reply.memory_used[0]).access_count >= 1  # the fact used got its access bumped
-    unrelated = engine.chat("stoic", "My sister never calls me back")
+    assert (
+        engine.memory.get_fact(reply.memory_used[0]).access_count >= 1
+    )  # the fact used got its access bumped
+    unrelated = engine.chat.send("stoic", "My sister never calls me back")
     assert "Q3" not in unrelated.text and unrelated.memory_used == []
 
 
 def test_every_turn_is_written_to_the_conversation_and_the_daily_notes(engine: Engine):
-    first = engine.chat("stoic", BOSS)
-    second = engine.chat("stoic", BOSS)
-    messages = engine.conversation("stoic")
+    first = engine.chat.send("stoic", BOSS)
+    second = engine.chat.send("stoic", BOSS)
+    messages = engine.chat.conversation("stoic")
     assert [m.role for m in messages] == ["user", "assistant", "user", "assistant"]
     assert messages[1].meta["citations"] == [c.ref for c in first.citations]
     assert {c.ref for c in first.citations}.isdisjoint({c.ref for c in second.citations})  # no repeats
-    notes = engine.list_notes(kind="chat")
+    notes = engine.notes.list(kind="chat")
     assert len(notes) == 2 and notes[0].title == "Chat with Stoic Mentor"
     assert BOSS in notes[0].body and "Sources: " in notes[0].body
 

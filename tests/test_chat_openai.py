@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import Engine, Models
+from engine.api import Engine
 from engine.chat.openai_compat import OpenAIReasoner
-from tests.coach_support import MockCloudLLM, build_stoic
+from engine.types import Models
+from testkit.coaches import MockCloudLLM, build_stoic
 from tests.conftest import PASSPHRASE, run_cli
 
 pytestmark = pytest.mark.slow
@@ -30,12 +31,12 @@ def engine(tmp_path_factory: pytest.TempPathFactory, models: Models):
     root = tmp_path_factory.mktemp("openai")
     build_stoic(models, root / "stoic.coach")
     with Engine.create(root / "p", PASSPHRASE, models=models) as eng:
-        eng.install_coach(root / "stoic.coach")
+        eng.coaches.install(root / "stoic.coach")
         yield eng
 
 
 def _reasoner(engine: Engine, mock: MockCloudLLM, **extra: object) -> OpenAIReasoner:
-    reasoner = engine.make_reasoner(
+    reasoner = engine.chat.make_reasoner(
         "openai", base_url=BASE, model="kimi-k2.5", api_key="sk-test", transport=mock.transport(), **extra
     )
     assert isinstance(reasoner, OpenAIReasoner)
@@ -46,7 +47,7 @@ def test_mock_cloud_llm_reply_streams_and_cites(engine: Engine, monkeypatch: pyt
     monkeypatch.delenv("LIFEOS_API_KEY", raising=False)
     mock = MockCloudLLM()
     pieces: list[str] = []
-    reply = engine.chat(
+    reply = engine.chat.send(
         "stoic",
         "I am anxious about tomorrow's review",
         reasoner=_reasoner(engine, mock),
@@ -73,7 +74,9 @@ def test_mock_cloud_llm_reply_streams_and_cites(engine: Engine, monkeypatch: pyt
 
 def test_mock_cloud_llm_tool_call_round_trip(engine: Engine):
     mock = MockCloudLLM()
-    reply = engine.chat("stoic", "Please look it up: what is in my power?", reasoner=_reasoner(engine, mock))
+    reply = engine.chat.send(
+        "stoic", "Please look it up: what is in my power?", reasoner=_reasoner(engine, mock)
+    )
     assert [c["name"] for c in reply.tool_calls] == ["search_knowledge"]
     assert reply.tool_calls[0]["arguments"] == {"query": "things in our power"}
     found = reply.tool_calls[0]["result"]["passages"]
@@ -88,11 +91,11 @@ def test_mock_cloud_llm_429_then_success_is_retried_with_backoff(engine: Engine)
     mock = MockCloudLLM(fail=[429, 503])
     slept: list[float] = []
     reasoner = _reasoner(engine, mock, sleep=slept.append, backoff=0.25)
-    reply = engine.chat("stoic", "How do I stay calm?", reasoner=reasoner)
+    reply = engine.chat.send("stoic", "How do I stay calm?", reasoner=reasoner)
     assert reply.reasoner == "openai" and reasoner.attempts == 3
     assert slept == [0.0, 0.5]  # Retry-After: 0 honoured, then exponential backoff (0.25 × 2¹)
     persistent = MockCloudLLM(fail=[429] * 4)
-    reply = engine.chat(
+    reply = engine.chat.send(
         "stoic", "How do I stay calm?", reasoner=_reasoner(engine, persistent, sleep=slept.append)
     )
     assert (reply.reasoner, reply.fallback_from) == ("grounded", "openai") and "429" in (reply.notice or "")
@@ -101,23 +104,25 @@ def test_mock_cloud_llm_429_then_success_is_retried_with_backoff(engine: Engine)
 def test_mock_cloud_llm_timeout_over_loopback_falls_back_to_grounded(engine: Engine):
     mock = MockCloudLLM(delay=3.0)
     with mock.serve() as base:
-        reasoner = engine.make_reasoner("openai", base_url=base, model="kimi-k2.5", timeout=0.5)
+        reasoner = engine.chat.make_reasoner("openai", base_url=base, model="kimi-k2.5", timeout=0.5)
         pieces: list[str] = []
-        reply = engine.chat(
+        reply = engine.chat.send(
             "stoic", "My boss criticised me in front of everyone", reasoner=reasoner, on_text=pieces.append
         )
     assert (reply.reasoner, reply.fallback_from) == ("grounded", "openai")
     assert "did not answer in time" in (reply.notice or "") and "Offline reply" in "".join(pieces)
     assert reply.citations and reply.text.endswith("?")
-    assert engine.conversation("stoic")[-1].meta["fallback_from"] == "openai"
+    assert engine.chat.conversation("stoic")[-1].meta["fallback_from"] == "openai"
 
 
 def test_no_network_falls_back_at_once(engine: Engine):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    reasoner = engine.make_reasoner("openai", base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout=2)
-    reply = engine.chat("stoic", "I can't sleep before exams", reasoner=reasoner)
+    reasoner = engine.chat.make_reasoner(
+        "openai", base_url=f"http://127.0.0.1:{port}/v1", model="m", timeout=2
+    )
+    reply = engine.chat.send("stoic", "I can't sleep before exams", reasoner=reasoner)
     assert reply.reasoner == "grounded" and "unreachable" in (reply.notice or "")
 
 

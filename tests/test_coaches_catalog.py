@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import Engine, Models, PackError, PackTampered
+from engine.api import Engine
 from engine.coaches import catalog as catalog_mod
-from engine.coaches.api import BUNDLED, BUNDLED_CATALOG
-from tests.coach_support import FileServer
+from engine.coaches.part import BUNDLED, BUNDLED_CATALOG
+from engine.errors import PackError, PackTampered
+from engine.types import Models
+from testkit.coaches import FileServer
 from tests.conftest import PASSPHRASE, run_cli
 
 pytestmark = pytest.mark.slow
@@ -62,7 +64,7 @@ def test_a_truncated_download_resumes_over_loopback(served: Path, tmp_path: Path
     server = FileServer(served, cut=1, cut_at=400_000)
     seen: list[tuple[str, int, int]] = []
     with server.serve() as base, Engine.create(tmp_path / "p", PASSPHRASE, models=models) as engine:
-        report = engine.install_coach(
+        report = engine.coaches.install(
             "stoic", catalog=f"{base}/catalog.json", progress=lambda *a: seen.append(a)
         )
         assert (report.action, report.passages, report.embedded) == ("installed", 1043, False)
@@ -96,46 +98,50 @@ def test_a_download_that_differs_from_the_catalog_is_refused_naming_the_file(ser
         Engine.create(tmp_path / "p", PASSPHRASE, use_embedder=False) as engine,
     ):
         with pytest.raises(PackTampered, match=r"stoic-1\.0\.coach does not match the catalog's checksum"):
-            engine.install_coach("stoic", catalog=f"{base}/catalog.json")
-        assert engine.coaches() == []
+            engine.coaches.install("stoic", catalog=f"{base}/catalog.json")
+        assert engine.coaches.list() == []
 
 
 def test_first_start_installs_the_bundled_coaches_once(tmp_path: Path, models: Models):
     with Engine.create(tmp_path / "p", PASSPHRASE, models=models) as engine:
-        first = engine.install_bundled_coaches()
+        first = engine.coaches.install_bundled()
         assert sorted((r.coach_id, r.action, r.embedded) for r in first) == [
             ("health", "installed", False),
             ("stoic", "installed", False),
             ("wealth", "installed", False),
         ]
-        assert {r.action for r in engine.install_bundled_coaches()} == {"unchanged"}
-        health = engine.chat("health", "I drink coffee late and then can't fall asleep")
+        assert {r.action for r in engine.coaches.install_bundled()} == {"unchanged"}
+        health = engine.chat.send("health", "I drink coffee late and then can't fall asleep")
         assert "sleep-3" in [c.ref for c in health.citations] and health.text.endswith("?")
-        wealth = engine.chat("wealth", "I have three credit cards and no idea which debt to pay first")
+        wealth = engine.chat.send("wealth", "I have three credit cards and no idea which debt to pay first")
         assert any(c.ref.startswith("debt-and-saving") for c in wealth.citations)
-        sources = engine.coach("wealth").manifest.sources
+        sources = engine.coaches.get("wealth").manifest.sources
         assert "Written for LifeOS Coach" in sources[0].origin and sources[0].licence == "CC0-1.0"
 
 
 def test_preview_three_free_messages_then_install_keeps_the_conversation(tmp_path: Path, models):
-    from engine.api import UsageError
+    from engine.errors import UsageError
 
     with Engine.create(tmp_path / "p", PASSPHRASE, models=models) as engine:
-        engine.preview_coach("stoic")
-        assert engine.coaches() == [] and [c.id for c in engine.coaches(include_previews=True)] == ["stoic"]
+        engine.coaches.preview("stoic")
+        assert engine.coaches.list() == [] and [c.id for c in engine.coaches.list(include_previews=True)] == [
+            "stoic"
+        ]
         for left in (3, 2, 1):
-            assert engine.preview_messages_left("stoic") == left
-            assert engine.chat("stoic", "How do I stop worrying about what others think?").text
-        assert engine.preview_messages_left("stoic") == 0
+            assert engine.coaches.preview_messages_left("stoic") == left
+            assert engine.chat.send("stoic", "How do I stop worrying about what others think?").text
+        assert engine.coaches.preview_messages_left("stoic") == 0
         with pytest.raises(UsageError, match="install the coach"):
-            engine.chat("stoic", "One more?")
-        engine.install_coach("stoic")
-        assert [c.id for c in engine.coaches()] == ["stoic"] and engine.preview_messages_left("stoic") is None
-        assert len(engine.conversation("stoic")) == 6  # the preview turns stay
-        assert engine.chat("stoic", "Thank you. What should I read first?").text
+            engine.chat.send("stoic", "One more?")
+        engine.coaches.install("stoic")
+        assert [c.id for c in engine.coaches.list()] == ["stoic"] and engine.coaches.preview_messages_left(
+            "stoic"
+        ) is None
+        assert len(engine.chat.conversation("stoic")) == 6  # the preview turns stay
+        assert engine.chat.send("stoic", "Thank you. What should I read first?").text
         with pytest.raises(UsageError):
-            engine.preview_coach("stoic")  # already installed
+            engine.coaches.preview("stoic")  # already installed
 
-        engine.preview_coach("health")
-        engine.end_preview("health")
-        assert [c.id for c in engine.coaches(include_previews=True)] == ["stoic"]
+        engine.coaches.preview("health")
+        engine.coaches.end_preview("health")
+        assert [c.id for c in engine.coaches.list(include_previews=True)] == ["stoic"]

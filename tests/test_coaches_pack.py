@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import Engine, Models, PackError, PackTampered, PackTooNew, open_pack, token_counter
+from engine.api import Engine
 from engine.coaches import builder, sources
 from engine.coaches.manifest import SCHEMA_VERSION
 from engine.coaches.pack import INDEX, KNOWLEDGE
+from engine.errors import PackError, PackTampered, PackTooNew
 from engine.retrieval.knowledge import embedding_text
-from tests.coach_support import build_stoic
+from engine.types import Models, open_pack, token_counter
+from testkit.coaches import build_stoic
 from tests.conftest import PASSPHRASE, SHARED
 
 pytestmark = pytest.mark.slow
@@ -69,7 +71,7 @@ def test_stoic_pack_installs_offline_with_prebuilt_vectors(stoic_pack: Path, mod
     with Engine.create(tmp_path / "p", PASSPHRASE, models=models) as engine:
         stages: list[str] = []
         started = time.perf_counter()
-        report = engine.install_coach(stoic_pack, progress=lambda s, d, t: stages.append(s))
+        report = engine.coaches.install(stoic_pack, progress=lambda s, d, t: stages.append(s))
         seconds = time.perf_counter() - started
         assert (report.action, report.passages, report.vectors, report.embedded) == (
             "installed",
@@ -79,10 +81,10 @@ def test_stoic_pack_installs_offline_with_prebuilt_vectors(stoic_pack: Path, mod
         )
         assert seconds < 10  # measured about 1 s; the target is 3 s (bench/chat_bench.py reports it)
         assert set(stages) == {"index"}
-        hits = engine.search_knowledge("stoic", "someone insulted me", limit=5).hits
+        hits = engine.knowledge.search("stoic", "someone insulted me", limit=5).hits
         assert hits and all(h.ref.split("-")[0] in ("med", "ench", "disc") for h in hits)
-        assert engine.install_coach(stoic_pack).action == "unchanged"
-        coach = engine.coach("stoic")
+        assert engine.coaches.install(stoic_pack).action == "unchanged"
+        coach = engine.coaches.get("stoic")
         assert coach.soul.startswith("+++") and "Stoic Mentor" in coach.soul and coach.passages == 1043
 
 
@@ -238,19 +240,19 @@ def test_update_replaces_knowledge_keeps_the_conversation_and_removal_keeps_memo
     ).out
     assert v1 is not None and v2 is not None
     with Engine.create(tmp_path / "p", PASSPHRASE, models=models) as engine:
-        first = engine.install_coach(v1)
+        first = engine.coaches.install(v1)
         assert (first.action, first.embedded) == ("installed", False) and first.vectors > 0  # prebuilt
-        engine.chat("sleep", "I drink coffee at 4pm and can't fall asleep")
-        update = engine.install_coach(v2)
+        engine.chat.send("sleep", "I drink coffee at 4pm and can't fall asleep")
+        update = engine.coaches.install(v2)
         assert (update.action, update.previous_version, update.version) == ("updated", "1.0", "1.1")
         assert update.embedded and update.vectors >= update.passages  # a pack without vectors: embedded here
-        assert engine.coach("sleep").version == "1.1"
-        assert any("Naps" in h.title for h in engine.search_knowledge("sleep", "nap", limit=3).hits)
-        assert len(engine.conversation("sleep")) == 2
+        assert engine.coaches.get("sleep").version == "1.1"
+        assert any("Naps" in h.title for h in engine.knowledge.search("sleep", "nap", limit=3).hits)
+        assert len(engine.chat.conversation("sleep")) == 2
         with pytest.raises(Exception, match="newer than this pack"):
-            engine.install_coach(v1)
-        engine.capture("I want to sleep eight hours a night")
-        assert engine.remove_coach("sleep") == update.passages
-        assert engine.coaches() == [] and engine.search_knowledge("sleep", "nap").hits == []
-        assert len(engine.conversation("sleep")) == 2 and engine.list_notes(kind="chat")
-        assert engine.recall("sleep eight hours")
+            engine.coaches.install(v1)
+        engine.memory.capture("I want to sleep eight hours a night")
+        assert engine.coaches.remove("sleep") == update.passages
+        assert engine.coaches.list() == [] and engine.knowledge.search("sleep", "nap").hits == []
+        assert len(engine.chat.conversation("sleep")) == 2 and engine.notes.list(kind="chat")
+        assert engine.memory.recall("sleep eight hours")

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE, REPO, run_cli
 
-from engine.api import Engine, ProfileLocked
+from engine.api import Engine
+from engine.errors import ProfileLocked
 
 
 def test_install_dry_run_prints_and_writes_nothing(tmp_path: Path) -> None:
@@ -105,11 +106,11 @@ def test_two_concurrent_runs_never_double_deliver(tmp_path: Path) -> None:
     home = tmp_path / "p"
     with Engine.create(home, PASSPHRASE, use_embedder=False) as engine:
         for i in range(5):
-            engine.create_entity(
+            engine.memory.create_entity(
                 "project", f"Project {i}", deadline=(date.today() + timedelta(days=1)).isoformat()
             )
-        engine.set_active_hours("0-24")
-        engine.set_quiet_hours(None)
+        engine.heartbeat.set_active_hours("0-24")
+        engine.heartbeat.set_quiet_hours(None)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LIFEOS_")},
         "LIFEOS_PASSPHRASE": PASSPHRASE,
@@ -128,10 +129,10 @@ def test_two_concurrent_runs_never_double_deliver(tmp_path: Path) -> None:
         outputs = [json.loads(p.communicate(timeout=120)[0]) for p in procs]
         assert all(p.returncode == 0 for p in procs)
         with Engine.open(home, PASSPHRASE, use_embedder=False) as engine:
-            for item in engine.inbox():
-                engine.mark_done(item.id)
+            for item in engine.heartbeat.inbox():
+                engine.heartbeat.mark_done(item.id)
     sent = [t for out in outputs for r in out["results"] for t in r["delivered"]]
     with Engine.open(home, PASSPHRASE, use_embedder=False) as engine:
-        titles = [i.title for i in engine.inbox(include_done=True)]
+        titles = [i.title for i in engine.heartbeat.inbox(include_done=True)]
     assert sorted(titles) == sorted(f"Project {i} is due tomorrow" for i in range(5))
     assert sent == []  # later rounds found everything delivered already

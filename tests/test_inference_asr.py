@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from speech_support import reencode, speak
 
-from engine.api import AudioUnreadable, ModelCorrupt, Models
+from engine.errors import AudioUnreadable, ModelCorrupt
 from engine.inference.asr import WhisperTranscriber
+from engine.types import Models
+from testkit.speech import reencode, speak
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import MB, MemoryBudgetExceeded, Models, Transcript, UnknownModel
+from engine.errors import MemoryBudgetExceeded, UnknownModel
 from engine.inference import Embedder, Transcriber
 from engine.inference.base import Reranker
+from engine.types import MB, Models, Transcript
 
 
 class FakeEmbedder(Embedder):

@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import ModelCorrupt, Models, ModelUnavailable
+from engine.errors import ModelCorrupt, ModelUnavailable
 from engine.inference import packages, quantize_int8
 from engine.inference.embedder import OnnxSentenceEmbedder
 from engine.inference.tokens import sub_batches
+from engine.types import Models
 
 pytestmark = pytest.mark.slow
 

@@ -6,10 +6,11 @@ from datetime import date
 
 import pytest
 
-from engine.api import ModelCorrupt, Models, ModelUnavailable
+from engine.errors import ModelCorrupt, ModelUnavailable
 from engine.inference.dates import find_dates, resolve_date
 from engine.inference.markup import find_markup
 from engine.inference.ner import GlinerNER
+from engine.types import Models
 
 THURSDAY = date(2026, 2, 26)
 

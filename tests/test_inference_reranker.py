@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import ModelCorrupt, Models
+from engine.errors import ModelCorrupt
 from engine.inference import packages
 from engine.inference.onnx_graph import _encode_node, _len_field, _varint_field
 from engine.inference.reranker import OnnxCrossEncoder
+from engine.types import Models
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import Engine, KnowledgeDoc, Models
+from engine.api import Engine
+from engine.types import KnowledgeDoc, Models
 from tests.conftest import PASSPHRASE, run_cli
 
 THEMES = [
@@ -57,33 +58,33 @@ def lexical(tmp_path: Path):
 def semantic(tmp_path_factory: pytest.TempPathFactory, models: Models):
     home = tmp_path_factory.mktemp("semantic") / "profile"
     with Engine.create(home, PASSPHRASE, models=models) as eng:
-        eng.add_knowledge("stoa", _docs())
-        eng.add_knowledge("other", [KnowledgeDoc("o-anger", THEMES[0][1], "Elsewhere")])
+        eng.knowledge.add("stoa", _docs())
+        eng.knowledge.add("other", [KnowledgeDoc("o-anger", THEMES[0][1], "Elsewhere")])
         yield eng
 
 
 def test_bm25_alone_works_without_an_embedder_and_says_so(lexical: Engine):
-    report = lexical.add_knowledge("stoa", _docs())
+    report = lexical.knowledge.add("stoa", _docs())
     assert (report.passages, report.vectors, report.embedder_id) == (7, 0, None)
-    result = lexical.search_knowledge("stoa", "what is death to me?", method="full")
+    result = lexical.knowledge.search("stoa", "what is death to me?", method="full")
     assert (result.method, result.dense_available) == ("bm25", False)
     top = result.hits[0]
     assert (top.ref, top.title, top.found_by, top.ranks) == ("death", "On Death", ("bm25",), {"bm25": 1})
     assert top.text.startswith("Death is nothing")
-    assert lexical.search_knowledge("stoa", "what is death", method="dense").method == "bm25"
+    assert lexical.knowledge.search("stoa", "what is death", method="dense").method == "bm25"
 
 
 def test_progress_reports_every_vector(semantic: Engine, tmp_path: Path, models: Models):
     calls: list[tuple[int, int]] = []
     with Engine.create(tmp_path / "p", PASSPHRASE, models=models) as eng:
-        report = eng.add_knowledge("c", _docs()[:3], progress=lambda d, t: calls.append((d, t)))
+        report = eng.knowledge.add("c", _docs()[:3], progress=lambda d, t: calls.append((d, t)))
     assert report.vectors == 3 and report.embedder_id
     assert calls[0] == (0, 3) and calls[-1] == (3, 3)
 
 
 @pytest.mark.parametrize("method", ["dense", "hybrid", "full"])
 def test_paraphrase_finds_the_passage(semantic: Engine, method: str):
-    result = semantic.search_knowledge("stoa", "I am terrified of dying", method=method, limit=3)
+    result = semantic.knowledge.search("stoa", "I am terrified of dying", method=method, limit=3)
     assert result.dense_available and result.method == method
     assert result.hits[0].ref == "death"
     assert "dense" in result.hits[0].found_by
@@ -92,33 +93,33 @@ def test_paraphrase_finds_the_passage(semantic: Engine, method: str):
 
 def test_a_match_in_a_late_window_points_at_its_passage(semantic: Engine):
     # The friendship sentence lies past the embedder's 256-token cut: only a window sees it.
-    result = semantic.search_knowledge("stoa", "how do I know if a friend is a real friend", method="dense")
+    result = semantic.knowledge.search("stoa", "how do I know if a friend is a real friend", method="dense")
     assert result.hits[0].ref == "long"
     assert result.hits[0].title == "Letter 9: Harbours (part 1)"
 
 
 def test_coaches_are_searched_separately(semantic: Engine):
     for method in ("bm25", "dense", "full"):
-        refs = [h.ref for h in semantic.search_knowledge("other", "anger and wrongs", method=method).hits]
+        refs = [h.ref for h in semantic.knowledge.search("other", "anger and wrongs", method=method).hits]
         assert refs == ["o-anger"]
-        refs = [h.ref for h in semantic.search_knowledge("stoa", "anger and wrongs", method=method).hits]
+        refs = [h.ref for h in semantic.knowledge.search("stoa", "anger and wrongs", method=method).hits]
         assert "o-anger" not in refs
 
 
 def test_same_text_twice_is_returned_once(lexical: Engine):
-    lexical.add_knowledge(
+    lexical.knowledge.add(
         "c", [KnowledgeDoc("a", "Fortune is fickle."), KnowledgeDoc("b", "Fortune  is fickle.")]
     )
-    assert [h.ref for h in lexical.search_knowledge("c", "fortune").hits] == ["a"]
+    assert [h.ref for h in lexical.knowledge.search("c", "fortune").hits] == ["a"]
 
 
 def test_bad_method_and_limit_are_usage_errors(lexical: Engine):
-    from engine.api import UsageError
+    from engine.errors import UsageError
 
     with pytest.raises(UsageError):
-        lexical.search_knowledge("c", "x", method="magic")  # type: ignore[arg-type]
+        lexical.knowledge.search("c", "x", method="magic")  # type: ignore[arg-type]
     with pytest.raises(UsageError):
-        lexical.search_knowledge("c", "x", limit=0)
+        lexical.knowledge.search("c", "x", limit=0)
 
 
 # -- lifeos eval retrieval ---------------------------------------------------------------------
@@ -214,13 +215,13 @@ def _chat_turns() -> list[KnowledgeDoc]:
 
 def test_short_chat_turns_keep_bm25s_exact_matches(tmp_path: Path, models: Models):
     with Engine.create(tmp_path / "chat", PASSPHRASE, models=models) as eng:
-        eng.add_knowledge("me", _chat_turns())
+        eng.knowledge.add("me", _chat_turns())
         for method in ("bm25", "full"):
             first = 0
             for i in range(0, 48, 3):
                 person, place = PEOPLE[i % 8], PLACES[(i * 5) % 6]
                 query = f"what did I do with {person} at {place}?"
-                hits = eng.search_knowledge("me", query, method=method, limit=5).hits
+                hits = eng.knowledge.search("me", query, method=method, limit=5).hits
                 expected = {
                     f"t{j}" for j in range(48) if PEOPLE[j % 8] == person and PLACES[(j * 5) % 6] == place
                 }
@@ -245,14 +246,14 @@ def test_prebuilt_vectors_round_trip_and_score_exactly(lexical: Engine):
     for i, d in enumerate(docs):
         m = rng.normal(size=(1 + i % 3, 384)).astype(np.float32)
         made[d.ref] = m / np.linalg.norm(m, axis=1, keepdims=True)
-    report = lexical.add_knowledge("c", docs, prebuilt=Prebuilt("fake@1", made))
+    report = lexical.knowledge.add("c", docs, prebuilt=Prebuilt("fake@1", made))
     assert (report.passages, report.vectors, report.embedder_id) == (12, 24, "fake@1")
-    back = lexical.export_knowledge_vectors("c")
+    back = lexical.knowledge.export_vectors("c")
     assert back is not None and back.embedder_id == "fake@1"
     for ref, matrix in made.items():
         assert back.vectors[ref].shape == matrix.shape
         assert np.allclose(back.vectors[ref], matrix, atol=1 / 127)
-    conn = lexical._require_open().conn
+    conn = lexical._session.db.conn
     rowids = [r for (r,) in conn.execute("SELECT seq + (part << 40) FROM chunks_vectors").fetchall()]
     query = made["d5"][0]
     for sample in (rowids[:1], rowids[-1:], rowids[3:9], rowids):

@@ -1,6 +1,6 @@
 """Quality floors on the public stoic set (../shared/data/stoic), after qmd's eval tests.
 
-The passages' vectors come from `tests/data/stoic_vectors.npz`: the real default embedder's output
+The passages' vectors come from `testkit/data/stoic_vectors.npz`: the real default embedder's output
 for every passage and window, saved once (as a coach pack ships its prebuilt index) because
 embedding 7,000 vectors takes many minutes on two cores. `test_cached_vectors_are_the_embedders`
 re-embeds a sample live to prove they are current; when the embedder changes (another embedder id),
@@ -16,15 +16,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import Engine, EvalSet, KnowledgeDoc, Models, Prebuilt
+from engine.api import Engine
 from engine.retrieval import eval as retrieval_eval
 from engine.retrieval.knowledge import embedding_text
+from engine.types import EvalSet, KnowledgeDoc, Models, Prebuilt
 from tests.conftest import PASSPHRASE, SHARED
 
 pytestmark = pytest.mark.slow
 
 STOIC = SHARED / "data" / "stoic"
-CACHE = Path(__file__).resolve().parent / "data" / "stoic_vectors.npz"
+CACHE = Path(__file__).resolve().parents[1] / "testkit" / "data" / "stoic_vectors.npz"
 TOLERANCE = 0.02
 # Measured on the public queries (see the retrieval report); floors are these minus TOLERANCE.
 MEASURED = {
@@ -73,15 +74,17 @@ def indexed(tmp_path_factory: pytest.TempPathFactory, models: Models, stoic: Eva
         prebuilt = load_cache(models.embedder.embedder_id)
         if prebuilt is not None:
             docs = [KnowledgeDoc(p.id, p.text, p.title) for p in stoic.corpus]
-            engine.add_knowledge(retrieval_eval.EVAL_COACH, docs, prebuilt=prebuilt)
+            engine.knowledge.add(retrieval_eval.EVAL_COACH, docs, prebuilt=prebuilt)
         else:
-            retrieval_eval.index(engine, stoic)
+            retrieval_eval.index(engine.knowledge, stoic)
         yield engine
 
 
 @pytest.fixture(scope="module")
 def reports(indexed: Engine, stoic: EvalSet) -> dict[str, retrieval_eval.MethodReport]:
-    return {m: retrieval_eval.run_method(indexed, stoic, m) for m in ("bm25", "dense", "hybrid", "full")}
+    return {
+        m: retrieval_eval.run_method(indexed.knowledge, stoic, m) for m in ("bm25", "dense", "hybrid", "full")
+    }
 
 
 def test_cached_vectors_are_the_embedders(models: Models, stoic: EvalSet):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.api import DataError
+from engine.errors import DataError
 from engine.retrieval import beir, chunking, fts, fusion, knowledge, metrics
 
 # -- metrics -------------------------------------------------------------------------------------

@@ -16,11 +16,12 @@ from engine.api import Engine
 
 WRITER = r"""
 import sys
-from engine.api import Engine, NewNote
+from engine.api import Engine
+from engine.types import NewNote
 engine = Engine.open(sys.argv[1], sys.argv[2])
 print("ready", flush=True)
 for batch in range(10_000):  # bounded; the parent kills us long before the end
-    notes = engine.add_notes(NewNote(f"batch {batch} item {i} " + "x" * 400) for i in range(200))
+    notes = engine.notes.add_many(NewNote(f"batch {batch} item {i} " + "x" * 400) for i in range(200))
     print("committed", batch, " ".join(n.id for n in notes), flush=True)
 """
 
@@ -56,7 +57,7 @@ def test_sigkill_mid_batch_loses_no_committed_note(home: Path) -> None:
     with Engine.open(home, PASSPHRASE) as engine:
         report = engine.doctor()
         assert report["database"]["integrity"] == "ok"
-        stored = engine.count_notes()
+        stored = engine.notes.count()
         assert stored % 200 == 0, "a batch was half-committed"
         missing = [i for i in committed if not _exists(engine, i)]
         assert missing == []
@@ -65,7 +66,7 @@ def test_sigkill_mid_batch_loses_no_committed_note(home: Path) -> None:
 
 def _exists(engine: Engine, note_id: str) -> bool:
     try:
-        engine.get_note(note_id)
+        engine.notes.get(note_id)
         return True
     except Exception:
         return False

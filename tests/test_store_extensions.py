@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.api import DataError, Engine, UsageError
+from engine.api import Engine
+from engine.errors import DataError, UsageError
 from engine.retrieval import vectors
 from engine.store.connection import open_encrypted
 from engine.store.migrations import migrate
@@ -62,49 +63,49 @@ def test_vec0_knn_int8_and_float_in_encrypted_db(tmp_path: Path) -> None:
 
 
 def test_fts5_bm25_in_encrypted_db(engine: Engine) -> None:
-    engine.add_note("Long run along the river on Sunday with Sarah", title="Marathon training")
-    engine.add_note("Budget review: cut subscriptions, raise the savings rate")
-    engine.add_note("Read Seneca on anger before the team meeting")
-    hits = engine.search_notes("running with sarah")  # porter stemming: running → run
+    engine.notes.add("Long run along the river on Sunday with Sarah", title="Marathon training")
+    engine.notes.add("Budget review: cut subscriptions, raise the savings rate")
+    engine.notes.add("Read Seneca on anger before the team meeting")
+    hits = engine.notes.search("running with sarah")  # porter stemming: running → run
     assert [h.note.title for h in hits] == ["Marathon training"]
     assert "[Sarah]" in hits[0].snippet
-    assert engine.search_notes("savings") and engine.search_notes("savings")[0].note.body.startswith("Budget")
+    assert engine.notes.search("savings") and engine.notes.search("savings")[0].note.body.startswith("Budget")
 
 
 @pytest.mark.parametrize("query", ['"', "NEAR(", "-", "*", "a OR", "col:x", "((", "'"])
 def test_search_survives_fts_syntax_in_user_text(engine: Engine, query: str) -> None:
-    engine.add_note("something ordinary")
-    assert isinstance(engine.search_notes(query), list)
+    engine.notes.add("something ordinary")
+    assert isinstance(engine.notes.search(query), list)
 
 
 def test_search_prefers_all_words_then_any(engine: Engine) -> None:
-    engine.add_note("coffee with Maya about the launch")
-    engine.add_note("launch checklist")
-    assert [h.note.body for h in engine.search_notes("Maya launch")] == ["coffee with Maya about the launch"]
-    assert len(engine.search_notes("launch unicorn")) == 2  # no note has both: fall back to any word
+    engine.notes.add("coffee with Maya about the launch")
+    engine.notes.add("launch checklist")
+    assert [h.note.body for h in engine.notes.search("Maya launch")] == ["coffee with Maya about the launch"]
+    assert len(engine.notes.search("launch unicorn")) == 2  # no note has both: fall back to any word
 
 
 def test_notes_list_newest_first_and_validation(engine: Engine) -> None:
-    first = engine.add_note("first")
-    second = engine.add_note("second\nmore lines", kind="capture")
-    assert [n.id for n in engine.list_notes()] == [second.id, first.id]
-    assert [n.id for n in engine.list_notes(kind="capture")] == [second.id]
-    assert [n.id for n in engine.list_notes(kind=("daily", "capture"))] == [second.id, first.id]
-    assert engine.list_notes(kind=("chat",)) == []
+    first = engine.notes.add("first")
+    second = engine.notes.add("second\nmore lines", kind="capture")
+    assert [n.id for n in engine.notes.list()] == [second.id, first.id]
+    assert [n.id for n in engine.notes.list(kind="capture")] == [second.id]
+    assert [n.id for n in engine.notes.list(kind=("daily", "capture"))] == [second.id, first.id]
+    assert engine.notes.list(kind=("chat",)) == []
     with pytest.raises(UsageError):
-        engine.list_notes(kind=("daily", "diary"))
+        engine.notes.list(kind=("daily", "diary"))
     assert second.title == "second"
-    assert engine.get_note(first.id) == first
+    assert engine.notes.get(first.id) == first
     with pytest.raises(UsageError):
-        engine.add_note("   ")
+        engine.notes.add("   ")
     with pytest.raises(UsageError):
-        engine.add_note("x", kind="bogus")
-    assert engine.count_notes() == 2
+        engine.notes.add("x", kind="bogus")
+    assert engine.notes.count() == 2
 
 
 def test_every_write_lands_in_the_sync_outbox(engine: Engine, home: Path) -> None:
-    notes = [engine.add_note(f"n{i}").id for i in range(3)]
-    db = engine._require_open()
+    notes = [engine.notes.add(f"n{i}").id for i in range(3)]
+    db = engine._session.db
     rows = db.query("SELECT row_id, op, hlc FROM changes ORDER BY seq")
     assert [r[0] for r in rows] == notes and {r[1] for r in rows} == {"insert"}
     hlcs = [r[2] for r in rows]

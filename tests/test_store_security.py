@@ -10,15 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import PASSPHRASE, run_cli, snapshot
 
-from engine.api import (
-    LATEST_VERSION,
-    DataError,
-    Engine,
-    ProfileExists,
-    ProfileNotFound,
-    WeakPassphrase,
-    WrongPassphrase,
-)
+from engine.api import Engine
+from engine.errors import DataError, ProfileExists, ProfileNotFound, WeakPassphrase, WrongPassphrase
+from engine.types import LATEST_VERSION
 
 SECRET = "zebra-quokka-7731-unique-secret"
 
@@ -34,17 +28,17 @@ def _assert_secret_nowhere(home: Path) -> None:
 def test_secret_never_on_disk_open_or_closed(home: Path) -> None:
     engine = Engine.create(home, PASSPHRASE)
     for i in range(50):
-        engine.add_note(f"note {i}: my bank PIN hint is {SECRET}", title=f"{SECRET} title {i}")
-    engine.add_note("a second kind", kind="capture")
+        engine.notes.add(f"note {i}: my bank PIN hint is {SECRET}", title=f"{SECRET} title {i}")
+    engine.notes.add("a second kind", kind="capture")
     assert (home / "lifeos.db-wal").exists(), "expected a WAL while the profile is open"
     _assert_secret_nowhere(home)  # while open: DB, WAL and SHM
-    assert len(engine.search_notes(SECRET, limit=100)) == 50
+    assert len(engine.notes.search(SECRET, limit=100)) == 50
     engine.close()
     _assert_secret_nowhere(home)  # after checkpoint on close
 
 
 def test_stdlib_sqlite_cannot_read_db(engine: Engine, home: Path) -> None:
-    engine.add_note(SECRET)
+    engine.notes.add(SECRET)
     engine.close()
     plain = sqlite3.connect(home / "lifeos.db")
     with pytest.raises(sqlite3.DatabaseError):
@@ -54,7 +48,7 @@ def test_stdlib_sqlite_cannot_read_db(engine: Engine, home: Path) -> None:
 
 def test_wrong_passphrase_cli_exit_3_and_files_untouched(home: Path) -> None:
     with Engine.create(home, PASSPHRASE) as engine:
-        engine.add_note(SECRET)
+        engine.notes.add(SECRET)
     before = snapshot(home)
     mtimes = {p: p.stat().st_mtime_ns for p in home.rglob("*")}
     result = run_cli("--home", str(home), "note", "list", passphrase="not the passphrase")
@@ -70,7 +64,7 @@ def test_wrong_passphrase_cli_exit_3_and_files_untouched(home: Path) -> None:
 
 def test_passwd_rewraps_without_rewriting_db(home: Path) -> None:
     with Engine.create(home, PASSPHRASE) as engine:
-        ids = [engine.add_note(f"entry {i} {SECRET}").id for i in range(20)]
+        ids = [engine.notes.add(f"entry {i} {SECRET}").id for i in range(20)]
     db = home / "lifeos.db"
     db_bytes, db_stat = db.read_bytes(), db.stat()
     result = run_cli("--home", str(home), "passwd", env={"LIFEOS_NEW_PASSPHRASE": "a brand new passphrase"})
@@ -111,12 +105,12 @@ def test_reopen_does_not_rerun_migrations(home: Path) -> None:
 
 
 def test_create_never_overwrites(engine: Engine, home: Path) -> None:
-    engine.add_note(SECRET)
+    engine.notes.add(SECRET)
     engine.close()
     with pytest.raises(ProfileExists):
         Engine.create(home, "another passphrase")
     with Engine.open(home, PASSPHRASE) as again:
-        assert again.count_notes() == 1
+        assert again.notes.count() == 1
 
 
 def test_missing_profile(tmp_path: Path) -> None:
@@ -162,10 +156,10 @@ def test_tampered_kdf_header_does_not_unlock(home: Path) -> None:
 def test_two_profiles_never_see_each_other(tmp_path: Path) -> None:
     alice, bob = tmp_path / "alice", tmp_path / "bob"
     with Engine.create(alice, PASSPHRASE) as a, Engine.create(bob, PASSPHRASE) as b:
-        a.add_note("alice private plan")
-        b.add_note("bob private plan")
-        assert [h.note.body for h in a.search_notes("private plan")] == ["alice private plan"]
-        assert [h.note.body for h in b.search_notes("private plan")] == ["bob private plan"]
+        a.notes.add("alice private plan")
+        b.notes.add("bob private plan")
+        assert [h.note.body for h in a.notes.search("private plan")] == ["alice private plan"]
+        assert [h.note.body for h in b.notes.search("private plan")] == ["bob private plan"]
     # Same passphrase, different random database keys: one profile's key cannot open the other's DB.
     (alice / "lifeos.db").rename(tmp_path / "alice.db")
     (bob / "lifeos.db").rename(alice / "lifeos.db")

@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from speech_support import reencode, speak
 
-from engine.api import AudioUnreadable, DataError, Engine, Models, NotFound, UsageError, VoiceMemo
+from engine.api import Engine
+from engine.errors import AudioUnreadable, DataError, NotFound, UsageError
+from engine.types import Models, VoiceMemo
+from testkit.speech import reencode, speak
 from tests.conftest import PASSPHRASE, run_cli
 
 pytestmark = pytest.mark.slow
@@ -47,15 +49,15 @@ def models() -> Iterator[Models]:
 @pytest.fixture
 def engine(home: Path, models: Models) -> Iterator[Engine]:
     with Engine.create(home, PASSPHRASE, models=models) as eng:
-        eng.create_entity("person", "Sarah")
+        eng.memory.create_entity("person", "Sarah")
         yield eng
 
 
 def _written(engine: Engine) -> tuple[int, int, int]:
     """Notes, attachments and outbox rows: what a refused memo must leave as it was."""
-    db = engine._require_open()
+    db = engine._session.db
     return (
-        engine.count_notes(),
+        engine.notes.count(),
         db.query_one("SELECT count(*) FROM attachments")[0],
         db.query_one("SELECT count(*) FROM changes")[0],
     )
@@ -64,9 +66,9 @@ def _written(engine: Engine) -> tuple[int, int, int]:
 def test_spoken_memo_becomes_a_remembered_note_with_its_audio_kept(
     engine: Engine, memo_wav: Path, home: Path
 ) -> None:
-    before = engine.count_notes()
+    before = engine.notes.count()
     started = time.perf_counter()
-    memo = engine.add_voice_memo(memo_wav)
+    memo = engine.memory.add_voice_memo(memo_wav)
     took = time.perf_counter() - started
     print(f"memo of {memo.seconds:.1f} s became a note in {took:.2f} s: {memo.timings_ms}")
 
@@ -76,25 +78,25 @@ def test_spoken_memo_becomes_a_remembered_note_with_its_audio_kept(
     assert memo.transcript == memo.note.body and 2.0 < memo.seconds < 8.0
     assert memo.note.title == f"Voice memo · 0:0{round(memo.seconds)}"
     assert (memo.note.kind, memo.note.source) == ("capture", "voice")
-    assert engine.count_notes() == before + 1
-    assert [h.note.id for h in engine.search_notes("marathon")] == [memo.note.id]
+    assert engine.notes.count() == before + 1
+    assert [h.note.id for h in engine.notes.search("marathon")] == [memo.note.id]
 
     # the same memory capture as a typed capture: the person linked, the date read, a fact kept
-    sarah = engine.entity("Sarah")
+    sarah = engine.memory.entity("Sarah")
     assert any(m.entity_id == sarah.id for m in memo.capture.mentions)
     assert memo.capture.dates and memo.capture.placement.entity_id == sarah.id
     assert memo.capture.facts and sarah.id in memo.capture.facts[0].fact.related_entities
     assert memo.capture.facts[0].fact.content.lower().startswith("long run")
 
-    audio = engine.note_audio(memo.note.id)
+    audio = engine.memory.note_audio(memo.note.id)
     assert audio is not None and audio.id == memo.attachment_id
     assert (audio.name, audio.mime, audio.size) == ("memo.wav", "audio/wav", memo_wav.stat().st_size)
     assert audio.data == memo_wav.read_bytes()
-    assert engine.note_audio(engine.add_note("typed").id) is None
+    assert engine.memory.note_audio(engine.notes.add("typed").id) is None
     with pytest.raises(NotFound):
-        engine.note_audio("no-such-note")
+        engine.memory.note_audio("no-such-note")
 
-    db = engine._require_open()
+    db = engine._session.db
     recorded = db.query("SELECT table_name, row_id FROM changes WHERE table_name = 'attachments'")
     assert recorded == [("attachments", memo.attachment_id)]
 
@@ -104,7 +106,7 @@ def test_spoken_memo_becomes_a_remembered_note_with_its_audio_kept(
     profile_files = [p for p in home.rglob("*") if p.is_file()]
     assert profile_files and not any(sample in p.read_bytes() for p in profile_files)
     with Engine.open(home, PASSPHRASE) as again:
-        reopened = again.note_audio(memo.note.id)
+        reopened = again.memory.note_audio(memo.note.id)
         assert reopened is not None and reopened.data == memo_wav.read_bytes()
 
 
@@ -114,14 +116,14 @@ def test_memo_given_as_bytes_needs_a_name(engine: Engine, memo_wav: Path, tmp_pa
     data = ogg.read_bytes()  # decoded in the child, not by `wave`
     before = _written(engine)
     with pytest.raises(UsageError, match="needs a file name"):
-        engine.add_voice_memo(data)
+        engine.memory.add_voice_memo(data)
     assert _written(engine) == before
 
-    memo = engine.add_voice_memo(data, name="../recordings/Voice memo 2026-03-01.ogg")
+    memo = engine.memory.add_voice_memo(data, name="../recordings/Voice memo 2026-03-01.ogg")
     assert all(w in memo.transcript.lower() for w in ("long run", "sunday", "sarah")), memo.transcript
     assert 2.0 < memo.seconds < 8.0
     assert memo.timings_ms["probe"] > 0 and memo.note.title.startswith("Voice memo · 0:0")
-    audio = engine.note_audio(memo.note.id)
+    audio = engine.memory.note_audio(memo.note.id)
     assert audio is not None and audio.data == data and audio.mime == "audio/ogg"
     assert audio.name == "Voice memo 2026-03-01.ogg"  # no folders stored from a given name
 
@@ -153,12 +155,12 @@ def test_bad_memos_are_refused_clearly_and_write_nothing(engine: Engine, tmp_pat
     for path, error, words in cases:
         started = time.perf_counter()
         with pytest.raises(error, match=words):
-            engine.add_voice_memo(path)
+            engine.memory.add_voice_memo(path)
         assert _written(engine) == before, path
         if error is not DataError:  # refused before Whisper runs
             assert time.perf_counter() - started < 3.0, path
     with pytest.raises(UsageError, match="empty"):
-        engine.add_voice_memo(b"", name="memo.wav")
+        engine.memory.add_voice_memo(b"", name="memo.wav")
     assert _written(engine) == before
 
 
@@ -195,17 +197,19 @@ def test_cli_memo(memo_wav: Path, tmp_path: Path) -> None:
 
 
 def test_a_cited_passage_opens_again_from_its_ref(engine: Engine) -> None:
-    engine.install_coach("stoic")
-    reply = engine.chat("stoic", "My boss criticised me in front of everyone and I can't stop replaying it")
+    engine.coaches.install("stoic")
+    reply = engine.chat.send(
+        "stoic", "My boss criticised me in front of everyone and I can't stop replaying it"
+    )
     assert reply.citations
-    stored = engine.conversation("stoic")[-1]
+    stored = engine.chat.conversation("stoic")[-1]
     assert stored.role == "assistant" and stored.meta["citations"] == [c.ref for c in reply.citations]
 
-    opened = [engine.knowledge_passage("stoic", ref) for ref in stored.meta["citations"]]
+    opened = [engine.chat.passage("stoic", ref) for ref in stored.meta["citations"]]
     assert opened == reply.citations
     assert all(p.text and p.title and p.author for p in opened)
 
     with pytest.raises(NotFound, match="no passage 'ench-9999'"):
-        engine.knowledge_passage("stoic", "ench-9999")
+        engine.chat.passage("stoic", "ench-9999")
     with pytest.raises(NotFound, match="no coach 'nobody'"):
-        engine.knowledge_passage("nobody", stored.meta["citations"][0])
+        engine.chat.passage("nobody", stored.meta["citations"][0])

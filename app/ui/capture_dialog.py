@@ -20,7 +20,7 @@ from app.ui.hooks import use_latest_state
 from app.ui.para_display import PLACE_SLUGS, TYPE_COLORS, TYPE_ICONS
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.api import LifeOSError
+from engine.errors import LifeOSError
 
 DIALOG_WIDTH = 520
 MENTION_TYPES = {"project": "project", "person": "person", "area": "area", "link": "resource"}
@@ -123,7 +123,7 @@ def CaptureDialog(open: bool, on_close: Callable[[], None]) -> ft.Control:
             return
         set_state(lambda s: replace(s, busy=True, problem=None))
         try:
-            result = await asyncio.to_thread(profile.engine.capture, text)
+            result = await asyncio.to_thread(profile.engine.memory.capture, text)
         except LifeOSError as exc:
             problem = f"Not captured: {exc}"
             set_state(lambda s: replace(s, busy=False, problem=problem))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.api import CaptureResult
+from engine.types import CaptureResult
 
 PLACE_LABELS = {
     "projects": "Projects",

@@ -35,7 +35,8 @@ from app.ui.mentions import Suggestion, complete, open_mention, suggest, token_f
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
 from app.ui.voice_memo import MemoOutcome, use_voice_memo, voice_status
-from engine.api import Engine, LifeOSError
+from engine.api import Engine
+from engine.errors import LifeOSError
 
 STREAM_FLUSH_S = 0.05
 CONTEXT_ITEMS = 6
@@ -73,7 +74,7 @@ def _source(engine: Engine, coach_id: str, ref: str) -> Source:
     """An earlier reply's source: messages keep only the ref, the passage comes from the coach's books
     (an indexed lookup); one an update of the coach dropped keeps its ref and says so when opened."""
     try:
-        found = engine.knowledge_passage(coach_id, ref)
+        found = engine.chat.passage(coach_id, ref)
     except LifeOSError:
         return Source(ref, ref, "", "")
     return Source(found.ref, found.title, found.author, found.text)
@@ -81,22 +82,22 @@ def _source(engine: Engine, coach_id: str, ref: str) -> Source:
 
 def read_chat(engine: Engine, coach_id: str | None) -> ChatRead:
     """Coaches (previews too) and the conversation with ``coach_id``; earlier sources by reference."""
-    coaches = tuple((c.id, c.name) for c in engine.coaches(include_previews=True))
+    coaches = tuple((c.id, c.name) for c in engine.coaches.list(include_previews=True))
     current = coach_id or (coaches[0][0] if coaches else None)
     if current is None or all(c[0] != current for c in coaches):
         return ChatRead(coaches, (), None)
     bubbles = tuple(
         Bubble(m.role, m.content, tuple(_source(engine, current, ref) for ref in m.meta.get("citations", [])))
-        for m in engine.conversation(current)
+        for m in engine.chat.conversation(current)
     )
-    return ChatRead(coaches, bubbles, engine.preview_messages_left(current))
+    return ChatRead(coaches, bubbles, engine.coaches.preview_messages_left(current))
 
 
 def read_context(engine: Engine) -> tuple[tuple[ContextItem, ...], tuple[tuple[str, str, str], ...]]:
     """Projects (soonest deadline first) and people for the panel, and everything `@`/`#` can name."""
-    projects = engine.list_entities("project")
-    people = engine.list_entities("person")
-    areas = engine.list_entities("area")
+    projects = engine.memory.list_entities("project")
+    people = engine.memory.list_entities("person")
+    areas = engine.memory.list_entities("area")
     projects.sort(key=lambda e: (e.deadline is None, e.deadline or ""))
     panel = tuple(
         ContextItem(e.id, e.name, e.type, f"Due {e.deadline}" if e.deadline else "")
@@ -174,8 +175,8 @@ def ChatView() -> ft.Control:
             )
         )
         try:
-            reply = await asyncio.to_thread(lambda: engine.chat(coach_id, text, on_text=on_text))
-            left = await asyncio.to_thread(engine.preview_messages_left, coach_id)
+            reply = await asyncio.to_thread(lambda: engine.chat.send(coach_id, text, on_text=on_text))
+            left = await asyncio.to_thread(engine.coaches.preview_messages_left, coach_id)
         except LifeOSError as exc:
             problem = f"No reply: {exc}"
             set_state(lambda s: replace(s, sending=False, streaming=None, problem=problem))
@@ -232,7 +233,7 @@ def ChatView() -> ft.Control:
                 return
             set_state(lambda s: replace(s, open_source=source, source_loading=True))
             try:
-                found = await asyncio.to_thread(engine.knowledge_passage, coach_id, source.ref)
+                found = await asyncio.to_thread(engine.chat.passage, coach_id, source.ref)
                 opened = Source(found.ref, found.title, found.author, found.text)
             except LifeOSError:
                 opened = source  # shown as "no longer installed"
@@ -255,7 +256,7 @@ def ChatView() -> ft.Control:
             return
         set_state(lambda s: replace(s, preview_busy=True, problem=None))
         try:
-            await asyncio.to_thread(engine.install_coach, coach_id)
+            await asyncio.to_thread(engine.coaches.install, coach_id)
         except LifeOSError as exc:
             problem = f"Not installed: {exc}"
             set_state(lambda s: replace(s, preview_busy=False, problem=problem))
@@ -268,7 +269,7 @@ def ChatView() -> ft.Control:
             return
         set_state(lambda s: replace(s, preview_busy=True, problem=None))
         try:
-            await asyncio.to_thread(engine.end_preview, coach_id)
+            await asyncio.to_thread(engine.coaches.end_preview, coach_id)
         except LifeOSError as exc:
             problem = f"The preview could not be ended: {exc}"
             set_state(lambda s: replace(s, preview_busy=False, problem=problem))

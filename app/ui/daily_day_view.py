@@ -39,7 +39,9 @@ from app.ui.note_display import (
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S, WIDE_LAYOUT_MIN_WIDTH
-from engine.api import Engine, LifeOSError, Note
+from engine.api import Engine
+from engine.errors import LifeOSError
+from engine.types import Note
 
 DAY_NOTES_LIMIT = 1000
 """Notes read for one day; a day with more (a bulk import) shows its newest ``DAY_NOTES_LIMIT``."""
@@ -77,10 +79,10 @@ class DayData:
 
 def load_day(engine: Engine, day: date, today: date) -> DayData:
     """The day's notes and the nearest days with notes around it (runs in a worker thread)."""
-    raw = engine.list_notes(day=day.isoformat(), limit=DAY_NOTES_LIMIT)
+    raw = engine.notes.list(day=day.isoformat(), limit=DAY_NOTES_LIMIT)
 
     def has_notes(d: date) -> bool:
-        return bool(in_time_order(engine.list_notes(day=d.isoformat(), limit=DAY_NOTES_LIMIT)))
+        return bool(in_time_order(engine.notes.list(day=d.isoformat(), limit=DAY_NOTES_LIMIT)))
 
     earlier = nearest_day_with_notes(has_notes, day, -1, day - timedelta(days=NEIGHBOUR_SEARCH_DAYS))
     later = nearest_day_with_notes(has_notes, day, 1, today) if day < today else None
@@ -96,7 +98,7 @@ async def save_draft(engine: Engine, latest: Callable[[], Any], set_state: Calla
         return
     set_state(lambda s: replace(s, saving=True, problem=None))
     try:
-        await asyncio.to_thread(engine.add_note, text)
+        await asyncio.to_thread(engine.notes.add, text)
     except LifeOSError as exc:
         problem = f"The note was not saved: {exc}"
         set_state(lambda s: replace(s, saving=False, problem=problem))

@@ -34,7 +34,8 @@ from app.ui.note_display import (
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.api import LifeOSError, Note, SearchHit
+from engine.errors import LifeOSError
+from engine.types import Note, SearchHit
 
 NOTES_SHOWN = 200
 """The newest notes listed; older ones are one search away (paging comes with the timeline view)."""
@@ -167,7 +168,7 @@ def DailyNotesView() -> ft.Control:
     async def load_notes() -> None:
         try:
             # Quick captures and voice memos are part of the day too; chat transcripts are not.
-            notes = await asyncio.to_thread(engine.list_notes, kind=DAY_KINDS, limit=NOTES_SHOWN)
+            notes = await asyncio.to_thread(engine.notes.list, kind=DAY_KINDS, limit=NOTES_SHOWN)
         except LifeOSError as exc:
             problem = f"Your notes could not be read: {exc}"
             set_state(lambda s: replace(s, loaded=True, problem=problem))
@@ -179,7 +180,7 @@ def DailyNotesView() -> ft.Control:
         if not query:
             return
         try:
-            hits = await asyncio.to_thread(engine.search_notes, query, limit=SEARCH_RESULTS)
+            hits = await asyncio.to_thread(engine.notes.search, query, limit=SEARCH_RESULTS)
         except LifeOSError as exc:
             hits, problem = [], f"Search failed: {exc}"
         else:

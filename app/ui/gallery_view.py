@@ -18,7 +18,7 @@ import flet as ft
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.api import LifeOSError
+from engine.errors import LifeOSError
 
 DOMAINS = ("All", "Health", "Wealth", "Wisdom")
 DOMAIN_COLORS = {"Health": ft.Colors.GREEN, "Wealth": ft.Colors.AMBER_800, "Wisdom": ft.Colors.INDIGO}
@@ -250,7 +250,7 @@ def GalleryView() -> ft.Control:
 
     async def load() -> None:
         def read() -> tuple[Any, Any, Any]:
-            return engine.coach_catalog(), engine.coaches(include_previews=True), engine.coaches()
+            return engine.coaches.catalog(), engine.coaches.list(include_previews=True), engine.coaches.list()
 
         try:
             entries, every, installed = await asyncio.to_thread(read)
@@ -293,7 +293,7 @@ def GalleryView() -> ft.Control:
 
             try:
                 report = await asyncio.to_thread(
-                    lambda: (engine.preview_coach if preview else engine.install_coach)(
+                    lambda: (engine.coaches.preview if preview else engine.coaches.install)(
                         coach_id, progress=progress
                     )
                 )

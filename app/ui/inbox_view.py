@@ -21,7 +21,9 @@ from app.ui.hooks import use_latest_state
 from app.ui.note_display import local_time
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.api import Engine, HeartbeatReport, InboxItem, LifeOSError
+from engine.api import Engine
+from engine.errors import LifeOSError
+from engine.types import HeartbeatReport, InboxItem
 
 KIND_ICONS: dict[str, ft.IconData] = {
     "deadline": ft.Icons.EVENT_OUTLINED,
@@ -161,7 +163,7 @@ def _item_card(
 
 def run_heartbeat(engine: Engine) -> HeartbeatReport:
     """Every role, now, whatever its schedule; the OS notification is skipped (the inbox is open)."""
-    return engine.heartbeat_run(force=True, notify_os=False)
+    return engine.heartbeat.run(force=True, notify_os=False)
 
 
 @ft.component
@@ -174,7 +176,7 @@ def InboxView() -> ft.Control:
 
     async def load() -> None:
         try:
-            items = await asyncio.to_thread(engine.inbox)
+            items = await asyncio.to_thread(engine.heartbeat.inbox)
         except LifeOSError as exc:
             problem = f"The inbox could not be read: {exc}"
             set_state(lambda s: replace(s, loaded=True, problem=problem))
@@ -221,10 +223,16 @@ def InboxView() -> ft.Control:
 
     def card(item: InboxItem) -> ft.Control:
         def snooze(delta: timedelta) -> Callable[[ft.Event[ft.Control]], Any]:
-            return on_item(item.id, lambda: engine.snooze(item.id, datetime.now().astimezone() + delta))
+            return on_item(
+                item.id, lambda: engine.heartbeat.snooze(item.id, datetime.now().astimezone() + delta)
+            )
 
         return _item_card(
-            item, state.busy_item == item.id, go, on_item(item.id, lambda: engine.mark_done(item.id)), snooze
+            item,
+            state.busy_item == item.id,
+            go,
+            on_item(item.id, lambda: engine.heartbeat.mark_done(item.id)),
+            snooze,
         )
 
     top: list[ft.Control] = [

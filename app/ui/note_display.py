@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from engine.api import Note
+from engine.types import Note
 
 
 @dataclass(frozen=True)

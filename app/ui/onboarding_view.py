@@ -16,7 +16,8 @@ import flet as ft
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S, centered_form
-from engine.api import Engine, LifeOSError
+from engine.api import Engine
+from engine.errors import LifeOSError
 
 INTERESTS: tuple[tuple[str, ft.IconData, str], ...] = (
     ("Health", ft.Icons.FAVORITE_OUTLINE, "Sleep, movement, food, energy"),
@@ -54,14 +55,14 @@ def toggle_pick(picked: tuple[str, ...], name: str) -> tuple[str, ...]:
 
 def create_areas(engine: Engine, names: tuple[str, ...]) -> tuple[Suggestion, ...]:
     """Create the picked areas (skipping any that exist) and return matching coach suggestions."""
-    existing = {e.name.lower() for e in engine.list_entities("area", include_archived=True)}
+    existing = {e.name.lower() for e in engine.memory.list_entities("area", include_archived=True)}
     for name in names:
         if name.lower() not in existing:
-            engine.create_entity("area", name)
+            engine.memory.create_entity("area", name)
     wanted = {n.lower() for n in names}
     return tuple(
         Suggestion(e.id, e.name, e.domain, e.description)
-        for e in engine.coach_catalog()
+        for e in engine.coaches.catalog()
         if str(e.domain).lower() in wanted
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import flet as ft
 
-from engine.api import Entity
+from engine.types import Entity
 
 
 @dataclass(frozen=True)

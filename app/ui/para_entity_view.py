@@ -30,7 +30,9 @@ from app.ui.para_display import (
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.api import Engine, EntityPage, Fact, LifeOSError
+from engine.api import Engine
+from engine.errors import LifeOSError
+from engine.types import EntityPage, Fact
 
 
 @dataclass(frozen=True)
@@ -112,9 +114,9 @@ def _status_actions(page: EntityPage, run: Callable[[str], Any], busy: bool) -> 
 
 
 ACTIONS: dict[str, Callable[[Engine, str], Any]] = {
-    "archive": lambda e, i: e.archive_entity(i),
-    "restore": lambda e, i: e.restore_entity(i),
-    "complete": lambda e, i: e.complete_project(i),
+    "archive": lambda e, i: e.memory.archive_entity(i),
+    "restore": lambda e, i: e.memory.restore_entity(i),
+    "complete": lambda e, i: e.memory.complete_project(i),
 }
 
 
@@ -129,7 +131,7 @@ def EntityView() -> ft.Control:
 
     async def load() -> None:
         try:
-            found = await asyncio.to_thread(engine.entity_page, entity_id)
+            found = await asyncio.to_thread(engine.memory.entity_page, entity_id)
         except LifeOSError as exc:
             missing = str(exc)
             set_state(lambda s: replace(s, page=None, missing=missing))
@@ -160,7 +162,7 @@ def EntityView() -> ft.Control:
             return
         set_state(lambda s: replace(s, busy=True, problem=None))
         try:
-            await asyncio.to_thread(engine.set_deadline, entity_id, current.deadline.strip() or None)
+            await asyncio.to_thread(engine.memory.set_deadline, entity_id, current.deadline.strip() or None)
         except LifeOSError as exc:
             problem = str(exc)
             set_state(lambda s: replace(s, busy=False, problem=problem))

@@ -1,6 +1,6 @@
 """The graph view of PARA memory: entities as dots, their links as lines, a tap opens the entity.
 
-The engine computes the layout (``Engine.graph()`` runs networkx's spring layout), so the UI only
+The engine computes the layout (``Engine.memory.graph()`` runs networkx's spring layout), so the UI only
 scales it into the space it has: a ``Canvas`` draws the links, and each entity is a small labelled
 button positioned over it, so the graph stays readable, clickable and visible to screen readers.
 """
@@ -16,7 +16,7 @@ import flet.canvas as cv
 from app.ui.para_display import TYPE_COLORS, GraphNode, layout_graph, type_label
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.api import LifeOSError
+from engine.errors import LifeOSError
 
 DEFAULT_SIZE = (360.0, 420.0)
 LABEL_WIDTH = 120
@@ -68,7 +68,7 @@ def _legend() -> ft.Control:
 
 @ft.component
 def ParaGraph() -> ft.Control:
-    """Draw ``Engine.graph()``; reloads when memory changes, rescales when the area is resized."""
+    """Draw ``Engine.memory.graph()``; reloads when memory changes, rescales when the area is resized."""
     profile = use_profile()
     page = ft.context.page
     data, set_data = ft.use_state(None)
@@ -77,7 +77,7 @@ def ParaGraph() -> ft.Control:
 
     async def load() -> None:
         try:
-            graph = await asyncio.to_thread(profile.engine.graph)
+            graph = await asyncio.to_thread(profile.engine.memory.graph)
         except LifeOSError as exc:
             set_problem(f"The graph could not be drawn: {exc}")
             return

@@ -19,7 +19,8 @@ from app.ui.para_graph_view import ParaGraph
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.api import Entity, LifeOSError
+from engine.errors import LifeOSError
+from engine.types import Entity
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def ParaView() -> ft.Control:
             return
         slug = kind.slug
         try:
-            found = await asyncio.to_thread(engine.list_entities, kind.type_)
+            found = await asyncio.to_thread(engine.memory.list_entities, kind.type_)
         except LifeOSError as exc:
             problem = f"This list could not be read: {exc}"
             set_state(lambda s: replace(s, slug=slug, loaded=True, problem=problem))
@@ -113,7 +114,7 @@ def ParaView() -> ft.Control:
         set_state(lambda s: replace(s, saving=True, problem=None))
         deadline = current.deadline.strip() or None if kind.type_ == "project" else None
         try:
-            await asyncio.to_thread(engine.create_entity, kind.type_, name, deadline=deadline)
+            await asyncio.to_thread(engine.memory.create_entity, kind.type_, name, deadline=deadline)
         except LifeOSError as exc:
             problem = str(exc)
             set_state(lambda s: replace(s, saving=False, problem=problem))

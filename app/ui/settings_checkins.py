@@ -15,7 +15,8 @@ import flet as ft
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import settings_card, status_line
-from engine.api import Engine, LifeOSError
+from engine.api import Engine
+from engine.errors import LifeOSError
 
 FREQUENCY_CHOICES = (
     ("daily", "Daily"),
@@ -49,10 +50,12 @@ class HoursForm:
 
 
 def read_hours(engine: Engine) -> HoursForm:
-    quiet = engine.quiet_hours()
-    coaches = tuple(CoachRhythm(c.id, c.name, engine.checkin_frequency(c.id)) for c in engine.coaches())
+    quiet = engine.heartbeat.quiet_hours()
+    coaches = tuple(
+        CoachRhythm(c.id, c.name, engine.heartbeat.checkin_frequency(c.id)) for c in engine.coaches.list()
+    )
     return HoursForm(
-        active=windows_text(engine.checkin_hours()),
+        active=windows_text(engine.heartbeat.checkin_hours()),
         quiet=windows_text([quiet]) if quiet else "",
         coaches=coaches,
         loaded=True,
@@ -60,8 +63,8 @@ def read_hours(engine: Engine) -> HoursForm:
 
 
 def save_hours(engine: Engine, active: str, quiet: str) -> None:
-    engine.set_active_hours(active.strip() or None)
-    engine.set_quiet_hours(quiet.strip() or None)
+    engine.heartbeat.set_active_hours(active.strip() or None)
+    engine.heartbeat.set_quiet_hours(quiet.strip() or None)
 
 
 @ft.component
@@ -106,7 +109,7 @@ def CheckinSettings() -> ft.Control:
         async def handler(e: ft.Event[ft.Dropdown]) -> None:
             value = e.control.value or "weekly"
             try:
-                await asyncio.to_thread(engine.set_checkin_frequency, coach_id, value)
+                await asyncio.to_thread(engine.heartbeat.set_checkin_frequency, coach_id, value)
             except LifeOSError as exc:
                 problem = str(exc)
                 set_form(lambda f: replace(f, problem=problem))

@@ -16,7 +16,8 @@ import flet as ft
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import megabytes, settings_card, status_line
-from engine.api import Engine, LifeOSError
+from engine.api import Engine
+from engine.errors import LifeOSError
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ class ReasonerForm:
 
 
 def read_reasoner(engine: Engine) -> ReasonerForm:
-    settings = engine.reasoner_settings()
+    settings = engine.chat.reasoner_settings()
     return ReasonerForm(
         name=str(settings.get("name", "grounded")),
         base_url=str(settings.get("base_url") or ""),
@@ -155,7 +156,7 @@ def ReasonerSettings() -> ft.Control:
         remote = current.name != "grounded"
 
         def apply() -> ReasonerForm:
-            engine.set_reasoner(
+            engine.chat.set_reasoner(
                 current.name,
                 base_url=current.base_url.strip() or None if remote else None,
                 model=current.model.strip() or None if remote else None,

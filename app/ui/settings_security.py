@@ -16,7 +16,7 @@ from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import settings_card, status_line
 from app.ui.unlock_view import check_new_passphrase
-from engine.api import LifeOSError, WeakPassphrase, WrongPassphrase
+from engine.errors import LifeOSError, WeakPassphrase, WrongPassphrase
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ import flet as ft
 from app.ui.hooks import use_latest_state
 from app.ui.theme import SPACE_S, centered_form
 from app.web_root import APP_TITLE
-from engine.api import Engine, LifeOSError, ProfileExists, ProfileNotFound, WeakPassphrase, WrongPassphrase
+from engine.api import Engine
+from engine.errors import LifeOSError, ProfileExists, ProfileNotFound, WeakPassphrase, WrongPassphrase
 
 MIN_PASSPHRASE_CHARS = 8
 """Mirrors the engine's floor so the user hears about it before waiting for a key derivation;

@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import flet as ft
 
-from engine.api import Engine, LifeOSError
+from engine.api import Engine
+from engine.errors import LifeOSError
 
 HEARTBEAT_EVERY_S = 5 * 60
 DEMO_COACHES_ENV = "LIFEOS_DEMO_COACHES"  # "0": a new profile starts without the bundled coaches

@@ -29,7 +29,7 @@ from app.ui.capture_display import CaptureSummary, summarise
 from app.ui.hooks import use_latest_state, use_page_service
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_S
-from engine.api import LifeOSError
+from engine.errors import LifeOSError
 
 SAMPLE_RATE = 16_000
 CHANNELS = 1
@@ -149,7 +149,7 @@ def use_voice_memo(
     async def save(audio: bytes, name: str) -> None:
         set_state(lambda s: replace(s, busy="Transcribing on this device…", problem=None))
         try:
-            memo = await asyncio.to_thread(lambda: engine.add_voice_memo(audio, name=name))
+            memo = await asyncio.to_thread(lambda: engine.memory.add_voice_memo(audio, name=name))
         except LifeOSError as exc:
             problem = f"The voice memo was not saved: {exc}"
             set_state(lambda s: replace(s, busy=None, problem=problem))

@@ -16,10 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.coaches.playbook import Move, render
+
 MAX_TURNS = 20
 DEFAULT_BUDGET = 6000
 PASSAGE_SHARE = 0.5
 MEMORY_SHARE = 0.25
+MOVES_IN_PROMPT = 4
 
 
 def estimate_tokens(text: str) -> int:
@@ -35,6 +38,7 @@ class ContextPassage:
     text: str
     author: str
     score: float
+    relevance: float = 0.0  # cosine similarity of the message to the passage (0 when unknown)
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,17 @@ class MemoryItem:
     id: str
     text: str
     entity: str | None = None  # the project, area or person it is about
+    entity_type: str = ""  # project, area, resource, person… (how to speak of it)
     tier: str = ""
     relevance: float = 0.0  # cosine similarity to the message (0 when unknown)
+
+
+@dataclass(frozen=True)
+class ScoredMove:
+    """A playbook move with how well it fits this message and this conversation (cosine based)."""
+
+    move: Move
+    score: float
 
 
 @dataclass
@@ -60,6 +73,9 @@ class ChatContext:
     passages: list[ContextPassage] = field(default_factory=list)
     memory: list[MemoryItem] = field(default_factory=list)
     history: list[dict[str, str]] = field(default_factory=list)  # oldest first
+    moves: list[ScoredMove] = field(default_factory=list)  # the coach's moves, best fit first
+    intent: str = "vent"  # what the person wants (engine.chat.intent)
+    moment: str = "opening"  # "opening" (first message) or "continuing"
     tokens: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
 
@@ -131,6 +147,12 @@ def system_prompt(ctx: ChatContext) -> str:
         lines += [_memory_block(m) for m in summaries]
         lines += [_memory_block(m) for m in items]
         parts.append("\n\n".join(lines))
+    if ctx.moves:
+        picks = [m.move for m in ctx.moves[:MOVES_IN_PROMPT]]
+        lines = "\n\n".join(f"({m.kind}) {render(m)}" for m in picks)
+        parts.append(
+            f"# Coaching moves from your playbook that fit this moment (adapt, don't recite)\n\n{lines}"
+        )
     if ctx.passages:
         blocks = "\n\n".join(_passage_block(p) for p in ctx.passages)
         parts.append(f"# Passages from your knowledge (cite them by id in square brackets)\n\n{blocks}")

@@ -22,7 +22,17 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from engine.chat.reasoners import Event, Reasoner, ReasonerUnavailable, ReplyRequest, TextDelta, ToolCall
+from engine.chat.reasoners import (
+    Citations,
+    Event,
+    MemoryUsed,
+    Reasoner,
+    ReplyRequest,
+    TextDelta,
+    ToolCall,
+    marked_refs,
+)
+from engine.errors import ReasonerUnavailable
 
 if TYPE_CHECKING:
     import httpx  # imported where used: it costs ~0.15 s at every start
@@ -120,7 +130,14 @@ class OpenAIReasoner(Reasoner):
                         raise ReasonerUnavailable(
                             f"{self.base_url} refused the request ({response.status_code}): {_error_text(response)}"
                         )
-                    yield from _events(response)
+                    written: list[str] = []
+                    for event in _events(response):
+                        if isinstance(event, TextDelta):
+                            written.append(event.text)
+                        yield event
+                    # A model marks what it cites as [ref] and saw every fact in its context.
+                    yield Citations(marked_refs("".join(written)))
+                    yield MemoryUsed(tuple(m.id for m in request.context.memory if m.kind == "fact"))
                     return
             except httpx.TimeoutException:
                 raise ReasonerUnavailable(f"{self.base_url} did not answer in time") from None

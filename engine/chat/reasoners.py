@@ -2,27 +2,25 @@
 
 In the style of simonw/llm's model plugins: a reasoner is a class with a `name` and one method,
 `reply(request) → iterator of events`; the built-in ones (`grounded`, `openai`) register through the
-same `register` function a third-party backend (or a test double) would use. `reply` yields text as it
-is written (`TextDelta`) and the tools the model wants to call (`ToolCall`); the chat loop runs the
-tools and asks again. A reasoner that cannot answer (no network, timeouts, retries used up) raises
+same `register` function a third-party backend (or a test double) would use. `reply` yields typed events:
+text as it is written (`TextDelta`), the tools the model wants to call (`ToolCall`), the passages the
+reply cites (`Citations`) and the coachee's facts it drew on (`MemoryUsed`). The chat loop runs the
+tools and asks again, and reads citations and memory from the stream the same way for every reasoner. A reasoner that cannot answer (no network, timeouts, retries used up) raises
 `ReasonerUnavailable`, and the chat falls back to the offline `grounded` reasoner and says so.
 """
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import LifeOSError, UsageError
+from engine.errors import UsageError
 
 if TYPE_CHECKING:
     from engine.chat.context import ChatContext
-
-
-class ReasonerUnavailable(LifeOSError):
-    """The reasoner could not produce a reply now (network gone, timeout, rate limit persisted)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,28 @@ class ToolCall:
     arguments: dict[str, Any]
 
 
-Event = TextDelta | ToolCall
+@dataclass(frozen=True)
+class Citations:
+    """Refs of the passages the reply quotes or rests on (the chat keeps only refs it can resolve)."""
+
+    refs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MemoryUsed:
+    """Ids of the coachee's facts the reply drew on (their access counts are bumped)."""
+
+    fact_ids: tuple[str, ...]
+
+
+Event = TextDelta | ToolCall | Citations | MemoryUsed
+
+_MARK = re.compile(r"\[([A-Za-z0-9][\w.-]*)\]")
+
+
+def marked_refs(text: str) -> tuple[str, ...]:
+    """The `[ref]` marks a model wrote into its text, in order, once each."""
+    return tuple(dict.fromkeys(_MARK.findall(text)))
 
 
 @dataclass

@@ -9,13 +9,26 @@ compact JSON (a model pays for every token), and a tool error is returned to the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import LifeOSError
 
 if TYPE_CHECKING:
-    from engine.chat.api import ChatApi
+    from engine.memory.part import Memory
+    from engine.retrieval.part import Knowledge
+
+
+@dataclass(frozen=True)
+class ToolHost:
+    """What the tools reach: the coach's knowledge, the coachee's memory, and today's date."""
+
+    knowledge: Knowledge
+    memory: Memory
+    today: Callable[[], date]
+
 
 SPECS: list[dict[str, Any]] = [
     {
@@ -80,27 +93,27 @@ SPECS: list[dict[str, Any]] = [
 ]
 
 
-def run(engine: ChatApi, coach_id: str, name: str, arguments: dict[str, Any]) -> tuple[str, list[str]]:
+def run(host: ToolHost, coach_id: str, name: str, arguments: dict[str, Any]) -> tuple[str, list[str]]:
     """Execute a tool; returns its JSON result and the refs of any passages it returned (citable)."""
     try:
         if name == "search_knowledge":
-            found = engine.search_knowledge(coach_id, str(arguments["query"]), limit=_limit(arguments))
+            found = host.knowledge.search(coach_id, str(arguments["query"]), limit=_limit(arguments))
             hits = [{"id": h.ref, "title": h.title, "text": h.text[:1200]} for h in found.hits]
             return json.dumps({"passages": hits}, ensure_ascii=False), [h["id"] for h in hits]
         if name == "recall_memory":
-            items = engine.recall(str(arguments["query"]), limit=_limit(arguments))
+            items = host.memory.recall(str(arguments["query"]), limit=_limit(arguments))
             out = [
                 {"kind": h.kind, "text": h.text[:400], "tier": h.tier, "when": h.timestamp[:10]}
                 for h in items
             ]
             return json.dumps({"memory": out}, ensure_ascii=False), []
         if name == "add_fact":
-            result = engine.add_fact(
+            result = host.memory.add_fact(
                 str(arguments["text"]), arguments.get("entity") or None, source=f"coach:{coach_id}"
             )
             return json.dumps({"outcome": result.outcome, "id": result.fact.id}), []
         if name == "list_deadlines":
-            return json.dumps({"deadlines": deadlines(engine, int(arguments.get("days", 14)))}), []
+            return json.dumps({"deadlines": deadlines(host, int(arguments.get("days", 14)))}), []
         return json.dumps({"error": f"unknown tool {name!r}"}), []
     except (KeyError, ValueError, TypeError) as exc:
         return json.dumps({"error": f"bad arguments for {name}: {exc}"}), []
@@ -108,11 +121,11 @@ def run(engine: ChatApi, coach_id: str, name: str, arguments: dict[str, Any]) ->
         return json.dumps({"error": str(exc)}), []
 
 
-def deadlines(engine: ChatApi, days: int) -> list[dict[str, str]]:
-    today = engine.clock().date()
+def deadlines(host: ToolHost, days: int) -> list[dict[str, str]]:
+    today = host.today()
     horizon = today + timedelta(days=days)
     out = []
-    for entity in engine.list_entities("project"):
+    for entity in host.memory.list_entities("project"):
         if not entity.deadline or entity.status != "active":
             continue
         try:

@@ -25,11 +25,13 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from engine.coaches.manifest import DOMAINS, Manifest, PackError, Source, validate_id
+from engine.coaches import playbook as playbook_mod
+from engine.coaches.manifest import DOMAINS, Manifest, Source, validate_id
 from engine.coaches.pack import (
     AGENT,
     INDEX,
     KNOWLEDGE,
+    PLAYBOOK_INDEX,
     SOUL,
     Passage,
     open_pack,
@@ -37,7 +39,9 @@ from engine.coaches.pack import (
     split_vectors,
     write_pack,
 )
+from engine.coaches.playbook import PLAYBOOK_DIR, Move
 from engine.coaches.sources import SUPPORTED, Extracted, extract
+from engine.errors import PackError
 from engine.retrieval import chunking
 from engine.retrieval.knowledge import MAX_WINDOWS, WINDOW_TOKENS, embedding_text
 
@@ -295,6 +299,15 @@ def build(
     if not 3 <= len(examples) <= 5:
         warnings.append(f"{len(examples)} example exchanges in examples/; 3 to 5 show the persona best")
 
+    playbook_files = {
+        f"{PLAYBOOK_DIR}{path.name}": path.read_bytes()
+        for path in sorted((src / "playbook").glob("*.toml"))
+        if (src / "playbook").is_dir()
+    }
+    moves = playbook_mod.parse_files(playbook_files)  # a bad move fails the build, naming it
+    if not moves:
+        warnings.append("no playbook/ moves: offline replies will use only the persona's generic phrases")
+
     passages: list[Passage] = []
     flagged: list[str] = []
     files = _knowledge_files(src, config)
@@ -353,6 +366,7 @@ def build(
     }
     for path in examples:
         body[f"examples/{path.name}"] = path.read_bytes()
+    body.update(playbook_files)
     avatar = str(config.get("avatar", ""))
     if avatar and (src / avatar).is_file():
         body[avatar] = (src / avatar).read_bytes()
@@ -363,11 +377,14 @@ def build(
         vectors = int(np.load(io.BytesIO(body[INDEX]))["counts"].sum())
         if reuse and not reused:
             warnings.append(f"no vectors could be reused from {reuse} (another embedder, or changed text)")
+        if moves:
+            body[PLAYBOOK_INDEX] = embed_moves(moves, embedder)
     sizes = {
         "bytes": sum(len(b) for b in body.values()),
         "files": len(body),
         "passages": len(passages),
         "vectors": vectors,
+        "moves": len(moves),
     }
     manifest = manifest_for(
         {name: sha256(data) for name, data in sorted(body.items())},
@@ -380,3 +397,14 @@ def build(
     return BuildReport(
         manifest, written, len(passages), vectors, flagged, warnings, [], time.perf_counter() - started
     )
+
+
+def embed_moves(moves: Sequence[Move], embedder: PackEmbedder) -> bytes:
+    """The playbook's vectors as `.npz` bytes: one row per situation and one for the text of each
+    move, with the move's id repeated in `ids` for each of its rows."""
+    ids = [m.id for m in moves for _ in m.embedding_texts()]
+    texts = [t for m in moves for t in m.embedding_texts()]
+    matrix = np.asarray(embedder.embed_batch(texts, kind="document"), np.float32)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, ids=np.array(ids), vectors=matrix.astype(np.float16))
+    return buffer.getvalue()

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlparse
 
-from engine.coaches.manifest import DOMAINS, Manifest, PackError, PackTampered
+from engine.coaches.manifest import DOMAINS, Manifest
+from engine.errors import PackError, PackTampered
 
 if TYPE_CHECKING:
     import httpx  # imported where used: it costs ~0.15 s at every start

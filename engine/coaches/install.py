@@ -1,7 +1,7 @@
 """Installing a verified pack into a profile, updating it, and removing it.
 
 A coach's definition (manifest, soul, agent, examples) goes to `coaches` and `documents`; its
-knowledge goes through `engine.retrieval` (`Engine.add_knowledge`), with the pack's prebuilt vectors
+knowledge goes through `engine.retrieval` (`engine.knowledge.add`), with the pack's prebuilt vectors
 when they were made by this device's embedder, else embedded here with progress. An update replaces
 the knowledge and the definition and keeps the conversations; removal deletes the coach's knowledge
 and definition only, never the coachee's own memory (notes, facts, conversations stay).
@@ -9,16 +9,24 @@ and definition only, never the coachee's own memory (notes, facts, conversations
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import json
+from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
 from engine.clock import iso_utc
+from engine.coaches import playbook as playbook_mod
 from engine.coaches.manifest import Manifest, parse
 from engine.coaches.pack import Pack
+from engine.coaches.playbook import Move
 from engine.store.connection import Connection
 from engine.store.schema import KNOWLEDGE_VECTORS_TABLE
 
 DOC_PREFIX = "coach/"
+PLAYBOOK_DOC = "playbook.json"
+PLAYBOOK_VECTORS_DOC = "playbook.vectors.json"
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,7 @@ class Coach:
     examples: list[str]
     installed_at: str
     passages: int
+    playbook: list[Move] = field(default_factory=list)
 
     @property
     def description(self) -> str:
@@ -72,6 +81,12 @@ def write_definition(conn: Connection, pack: Pack, now: str) -> None:
     conn.execute("DELETE FROM documents WHERE name LIKE ?", (doc_name(m.id, "%"),))
     parts = {"soul.md": pack.soul, "agent.md": pack.agent}
     parts.update({f"examples/{e.name}.md": e.text for e in pack.examples()})
+    moves = pack.playbook()
+    if moves:
+        parts[PLAYBOOK_DOC] = playbook_mod.to_json(moves)
+        vectors = pack.playbook_vectors()
+        if vectors and m.embedder_id:
+            parts[PLAYBOOK_VECTORS_DOC] = _vectors_json(m.embedder_id, vectors)
     for part, body in parts.items():
         conn.execute(
             "INSERT INTO documents (name, body, updated_at) VALUES (?, ?, ?)",
@@ -108,6 +123,7 @@ def load(conn: Connection, coach_id: str) -> Coach | None:
         examples=[v for k, v in docs.items() if k.startswith(prefix + "examples/")],
         installed_at=str(row[5]),
         passages=int(passages),
+        playbook=playbook_mod.from_json(docs[prefix + PLAYBOOK_DOC]) if prefix + PLAYBOOK_DOC in docs else [],
     )
 
 
@@ -117,3 +133,30 @@ def list_ids(conn: Connection) -> list[str]:
 
 def stamp(now: datetime) -> str:
     return iso_utc(now)
+
+
+def _vectors_json(embedder_id: str, vectors: tuple[list[str], np.ndarray]) -> str:
+    ids, matrix = vectors[0], vectors[1].astype(np.float16)
+    return json.dumps(
+        {
+            "embedder_id": embedder_id,
+            "ids": ids,
+            "dim": int(matrix.shape[1]),
+            "f16": base64.b64encode(matrix.tobytes()).decode(),
+        }
+    )
+
+
+def playbook_vectors(conn: Connection, coach_id: str) -> tuple[str, list[str], np.ndarray] | None:
+    """The installed move vectors of a coach: (embedder id, the move id of each row, unit float32
+    rows), if any."""
+    row = conn.execute(
+        "SELECT body FROM documents WHERE name = ?", (doc_name(coach_id, PLAYBOOK_VECTORS_DOC),)
+    ).fetchone()
+    if row is None:
+        return None
+    data = json.loads(row[0])
+    matrix = np.frombuffer(base64.b64decode(data["f16"]), dtype=np.float16).reshape(-1, int(data["dim"]))
+    matrix = matrix.astype(np.float32)
+    matrix /= np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+    return str(data["embedder_id"]), [str(i) for i in data["ids"]], matrix

@@ -12,29 +12,13 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from engine.errors import DataError
+from engine.errors import PackError, PackTooNew
 
 SCHEMA_VERSION = 1
 DOMAINS = ("Health", "Wealth", "Wisdom")
 MANIFEST = "manifest.json"
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
-
-
-class PackError(DataError):
-    """A coach pack that cannot be used as it is (malformed, tampered, or of an unknown format)."""
-
-
-class PackTampered(PackError):
-    """A file of the pack does not match the checksum its manifest records (or is not listed)."""
-
-    def __init__(self, path: str, detail: str) -> None:
-        super().__init__(f"coach pack refused: {path} {detail}")
-        self.path = path
-
-
-class PackTooNew(PackError):
-    """The pack was written for a newer pack format than this app understands."""
 
 
 @dataclass(frozen=True)

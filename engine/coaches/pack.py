@@ -23,10 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.coaches.manifest import MANIFEST, Manifest, PackError, PackTampered, check_member_path, parse
+from engine.coaches import playbook as playbook_mod
+from engine.coaches.manifest import MANIFEST, Manifest, check_member_path, parse
+from engine.coaches.playbook import PLAYBOOK_DIR, Move
+from engine.errors import PackError, PackTampered
 
 KNOWLEDGE = "knowledge/passages.jsonl.zst"
 INDEX = "index/vectors.npz"
+PLAYBOOK_INDEX = "index/playbook.npz"
 SOUL, AGENT = "soul.md", "agent.md"
 PACK_SUFFIX = ".coach"
 
@@ -101,6 +105,21 @@ class Pack:
                     )
                 )
         return out
+
+    def playbook(self) -> list[Move]:
+        """The coach's moves (`playbook/*.toml`); an older pack without one has none."""
+        return playbook_mod.parse_files(
+            {n: b for n, b in self._files.items() if n.startswith(PLAYBOOK_DIR) and n.endswith(".toml")}
+        )
+
+    def playbook_vectors(self) -> tuple[list[str], np.ndarray] | None:
+        """Prebuilt move vectors (made by the manifest's embedder): the move id of each row, and the
+        rows (one per situation and one per text), when the pack has them."""
+        raw = self._files.get(PLAYBOOK_INDEX)
+        if raw is None:
+            return None
+        saved = np.load(io.BytesIO(raw), allow_pickle=False)
+        return [str(i) for i in saved["ids"]], saved["vectors"].astype(np.float32)
 
     def vectors(self) -> dict[str, np.ndarray] | None:
         """Prebuilt vectors by passage ref (float32, unit length as the embedder made them)."""

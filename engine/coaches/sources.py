@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.coaches.manifest import PackError
 from engine.coaches.pack import Passage
+from engine.errors import PackError
 from engine.retrieval import chunking
 from engine.retrieval.knowledge import document_key
 

@@ -4,6 +4,15 @@ Importing this package loads no model and no model runtime (onnxruntime, spaCy, 
 imported on first use), so the CLI and the UI start fast. See `Models` for the entry point.
 """
 
+from engine.errors import (
+    AudioUnreadable,
+    InferenceError,
+    ManifestError,
+    MemoryBudgetExceeded,
+    ModelCorrupt,
+    ModelUnavailable,
+    UnknownModel,
+)
 from engine.inference.base import (
     Embedder,
     Entity,
@@ -15,15 +24,6 @@ from engine.inference.base import (
     Transcriber,
     Transcript,
     quantize_int8,
-)
-from engine.inference.errors import (
-    AudioUnreadable,
-    InferenceError,
-    ManifestError,
-    MemoryBudgetExceeded,
-    ModelCorrupt,
-    ModelUnavailable,
-    UnknownModel,
 )
 from engine.inference.models import BudgetStatus, Models
 

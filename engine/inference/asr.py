@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.errors import AudioUnreadable, ModelCorrupt, ModelUnavailable
 from engine.inference.base import Segment, Transcriber, Transcript
-from engine.inference.errors import AudioUnreadable, ModelCorrupt, ModelUnavailable
 from engine.inference.rss import MB
 
 SAMPLE_RATE = 16_000

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from engine.inference.errors import MemoryBudgetExceeded
+from engine.errors import MemoryBudgetExceeded
 from engine.inference.rss import MB, current_rss_bytes, trim_heap
 
 if TYPE_CHECKING:

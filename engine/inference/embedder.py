@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from engine.errors import MemoryBudgetExceeded, ModelCorrupt
 from engine.inference.base import Embedder
 from engine.inference.batching import Coalescer
-from engine.inference.errors import MemoryBudgetExceeded, ModelCorrupt
 from engine.inference.onnx_graph import WireFormatError, gather_before_dequantize_parts
 from engine.inference.onnx_runtime import is_arena_exhausted, open_session, run_options
 from engine.inference.rss import MB

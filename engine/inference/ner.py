@@ -20,9 +20,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from engine.errors import ModelCorrupt, ModelUnavailable
 from engine.inference.base import Entity, EntityExtractor, EntityType
 from engine.inference.dates import find_dates, resolve_date
-from engine.inference.errors import ModelCorrupt, ModelUnavailable
 from engine.inference.markup import find_markup
 from engine.inference.places import is_known_place
 from engine.inference.rss import MB

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.inference.errors import ModelCorrupt, ModelUnavailable
+from engine.errors import ModelCorrupt, ModelUnavailable
 from engine.inference.rss import MB, return_large_blocks_to_os
 
 if TYPE_CHECKING:

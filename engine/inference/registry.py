@@ -21,8 +21,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
+from engine.errors import ManifestError, UnknownModel
 from engine.inference.base import Model, Role
-from engine.inference.errors import ManifestError, UnknownModel
 
 ENTRY_POINT_GROUP = "lifeos_coach.models"
 MANIFEST = "manifest.json"

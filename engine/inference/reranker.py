@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.errors import ModelCorrupt
 from engine.inference.base import Reranker
 from engine.inference.embedder import OnnxSentenceEmbedder, onnx_estimate
-from engine.inference.errors import ModelCorrupt
 from engine.inference.onnx_runtime import open_session, run_options
 from engine.inference.tokens import DEFAULT_TOKEN_BUDGET, load_tokenizer, pad, sub_batches
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.inference.errors import ModelCorrupt, ModelUnavailable
+from engine.errors import ModelCorrupt, ModelUnavailable
 
 if TYPE_CHECKING:
     from tokenizers import Encoding, Tokenizer

@@ -173,6 +173,11 @@ def forget(conn: Connection) -> None:
     _name_cache.pop(id(conn), None)
 
 
+def cached() -> int:
+    """How many connections have decrypted entity names cached."""
+    return len(_name_cache)
+
+
 def _entity_names(conn: Connection) -> list[tuple[str, tuple[str, ...]]]:
     """(entity id, name keys) for every entity, rebuilt only when entities changed.
 

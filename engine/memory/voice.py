@@ -195,7 +195,7 @@ def check_duration(path: Path, max_seconds: float = MAX_SECONDS) -> float:
     from the container's header, which browser WebM recordings leave empty), stopping as soon as the
     limit is passed, so a three-hour file costs seconds and no transcription at all.
     """
-    from engine.inference.errors import AudioUnreadable
+    from engine.errors import AudioUnreadable
 
     seconds = wav_seconds(path)
     probe = (

@@ -2,7 +2,7 @@
 
 Used by `lifeos eval retrieval`, `bench/retrieval_eval.py` and the quality-floor tests, so all three
 report the same numbers for the same set. It drives the engine through the two methods it needs
-(`add_knowledge`, `search_knowledge`), passed in as an object, so this module never imports the
+(`engine.knowledge`'s `add` and `search`), passed in as an object, so this module never imports the
 facade that imports it.
 """
 
@@ -24,11 +24,11 @@ DEPTH = 100  # Recall@100 needs a hundred results
 
 
 class Searchable(Protocol):
-    def add_knowledge(
+    def add(
         self, coach_id: str, docs: Sequence[KnowledgeDoc], progress: Callable[[int, int], None] | None = None
     ) -> KnowledgeIndexReport: ...
 
-    def search_knowledge(
+    def search(
         self, coach_id: str, query: str, *, method: Any = "full", limit: int = 10, rerank: bool | None = None
     ) -> KnowledgeResults: ...
 
@@ -85,7 +85,7 @@ def index(
     engine: Searchable, data: EvalSet, progress: Callable[[int, int], None] | None = None
 ) -> KnowledgeIndexReport:
     docs = [KnowledgeDoc(p.id, p.text, p.title) for p in data.corpus]
-    return engine.add_knowledge(EVAL_COACH, docs, progress)
+    return engine.add(EVAL_COACH, docs, progress)
 
 
 def run_method(engine: Searchable, data: EvalSet, method: str, *, rerank: bool | None = None) -> MethodReport:
@@ -97,7 +97,7 @@ def run_method(engine: Searchable, data: EvalSet, method: str, *, rerank: bool |
     ran_as = method
     start = time.perf_counter()
     for q in data.queries:
-        result = engine.search_knowledge(EVAL_COACH, q.text, method=method, limit=DEPTH, rerank=rerank)
+        result = engine.search(EVAL_COACH, q.text, method=method, limit=DEPTH, rerank=rerank)
         ran_as = result.method
         ranked = [h.ref for h in result.hits]
         scores = metrics.per_query(ranked, data.qrels[q.id])

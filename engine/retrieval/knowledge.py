@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -136,6 +137,17 @@ class Prebuilt:
     vectors: Mapping[str, np.ndarray]
 
 
+def load_prebuilt(path: Path, embedder_id: str) -> Prebuilt | None:
+    """Vectors saved as a pack's `index/vectors.npz` plus an `embedder_id` entry (an earlier run's
+    output, such as testkit/data/stoic_vectors.npz); None when another embedder made them."""
+    from engine.coaches.pack import split_vectors
+
+    saved = np.load(path, allow_pickle=False)
+    if str(saved["embedder_id"]) != embedder_id:
+        return None
+    return Prebuilt(embedder_id, split_vectors(saved))
+
+
 def index(
     db: Database,
     coach_id: str,
@@ -158,10 +170,11 @@ def index(
         return KnowledgeIndexReport(0, 0, None)
     embedder_id = prebuilt.embedder_id if prebuilt else embedder.embedder_id if embedder else None
     if embedder_id is not None:
-        current = db.query_one("SELECT value FROM meta WHERE key = ?", ("vectors.chunks.embedder_id",))
-        if current is not None and current[0] != embedder_id:
+        with db.lock:
+            current = vectors.space(db.conn, "chunks")
+        if current is not None and current != embedder_id:
             raise DataError(
-                f"this profile's knowledge vectors were made by {current[0]}, not {embedder_id}; "
+                f"this profile's knowledge vectors were made by {current}, not {embedder_id}; "
                 "re-embed the knowledge before adding more"
             )
     if prebuilt is not None:
@@ -228,7 +241,7 @@ def export_vectors(conn: Connection, coach_id: str) -> Prebuilt | None:
 
 @dataclass(frozen=True)
 class KnowledgeHit:
-    """A passage found by `Engine.search_knowledge`, with where it came from and why it ranks here."""
+    """A passage found by `engine.knowledge.search`, with where it came from and why it ranks here."""
 
     ref: str  # the caller's id of the passage (a BEIR `_id`)
     doc_id: str

@@ -107,3 +107,9 @@ def forget(conn: Connection) -> None:
     with _lock:
         for key in [k for k in _copies if k[0] == id(conn)]:
             del _copies[key]
+
+
+def cached() -> int:
+    """How many decrypted vector copies are held (the lock tests assert none remain)."""
+    with _lock:
+        return len(_copies)

@@ -125,6 +125,17 @@ def query_vector(embedder: QueryEmbedder, query: str) -> np.ndarray:
     return vector
 
 
+def clear_query_cache() -> None:
+    """Drop the cached query vectors: they are embeddings of what the coachee typed."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def query_cache_size() -> int:
+    with _cache_lock:
+        return len(_cache)
+
+
 # -- the pipeline -------------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ import numpy as np
 
 from engine.errors import DataError, UsageError
 from engine.retrieval import memory_scan
+from engine.store import meta
 from engine.store.connection import Connection
 from engine.store.schema import (
     EMBEDDING_DIM,
@@ -80,17 +81,13 @@ def _space_key(table: str) -> str:
 
 def space(conn: Connection, table: str) -> str | None:
     """The embedder id of the vectors in `table`'s twin, or None when it holds none yet."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (_space_key(table),)).fetchone()
-    return str(row[0]) if row else None
+    return meta.get(conn, _space_key(table))
 
 
 def reset_space(conn: Connection, table: str, embedder_id: str) -> None:
     """Drop every vector of `table` and start a new space for `embedder_id` (after a model change)."""
     conn.execute(f"DELETE FROM {PLAIN.get(table) or _twin(table)}")
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (_space_key(table), embedder_id),
-    )
+    meta.put(conn, _space_key(table), embedder_id)
 
 
 def upsert(conn: Connection, table: str, rows: Iterable[tuple[int, Vector]], embedder_id: str) -> int:
@@ -305,8 +302,7 @@ def generation(conn: Connection, table: str) -> str:
     """A random stamp that every write to `table`'s plain vector table renews (by trigger)."""
     if table not in PLAIN:
         raise UsageError(f"{table!r} keeps its vectors in vec0, not in memory")
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (KNOWLEDGE_GENERATION_KEY,)).fetchone()
-    return str(row[0]) if row else ""
+    return meta.get(conn, KNOWLEDGE_GENERATION_KEY) or ""
 
 
 def matrix(conn: Connection, table: str, embedder_id: str, coach_id: str | None = None) -> Matrix | None:
@@ -372,3 +368,8 @@ def clear_matrices() -> None:
     """Drop every in-memory knowledge matrix (when a profile locks, nothing decrypted stays behind)."""
     with _matrices_lock:
         _matrices.clear()
+
+
+def cached_matrices() -> int:
+    with _matrices_lock:
+        return len(_matrices)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from engine.store import meta
 from engine.store.connection import Connection
 
 HLC_META_KEY = "hlc.last"
@@ -29,12 +30,8 @@ def next_hlc(last: str | None, now_ms: int, device_id: str) -> str:
 
 def record_change(conn: Connection, table: str, row_id: str, op: str, device_id: str, now: datetime) -> str:
     """Append one change inside the caller's transaction; return its HLC."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (HLC_META_KEY,)).fetchone()
-    hlc = next_hlc(row[0] if row else None, int(now.timestamp() * 1000), device_id)
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (HLC_META_KEY, hlc),
-    )
+    hlc = next_hlc(meta.get(conn, HLC_META_KEY), int(now.timestamp() * 1000), device_id)
+    meta.put(conn, HLC_META_KEY, hlc)
     conn.execute(
         "INSERT INTO changes (table_name, row_id, op, hlc, device_id) VALUES (?, ?, ?, ?, ?)",
         (table, row_id, op, hlc, device_id),

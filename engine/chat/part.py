@@ -1,4 +1,4 @@
-"""The chat part of the `Engine` facade: one conversation per coach, a turn, the reasoner settings.
+"""`engine.chat`: one conversation per coach, a turn, the reasoner settings.
 
 A turn: retrieve the coach's passages and the coachee's memory (two scopes, merged only here), fit
 them with the persona and the recent turns into the token budget, ask the reasoner (running any
@@ -11,41 +11,47 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.chat import context as context_mod
+from engine.chat import moves as moves_mod
 from engine.chat import reasoners as reasoners_mod
 from engine.chat import tools as tools_mod
-from engine.chat.context import ChatContext, ContextPassage, MemoryItem
+from engine.chat.context import ChatContext, ContextPassage, MemoryItem, ScoredMove
 from engine.chat.grounded import GroundedReasoner, content_words
-from engine.chat.reasoners import Reasoner, ReasonerUnavailable, ReplyRequest, TextDelta, ToolCall
+from engine.chat.intent import detect_intent
+from engine.chat.reasoners import Citations, MemoryUsed, Reasoner, ReplyRequest, TextDelta, ToolCall
 from engine.clock import iso_utc, new_id
+from engine.coaches import install as install_mod
 from engine.coaches.builder import split_front_matter
-from engine.errors import LifeOSError, NotFound, UsageError
+from engine.errors import LifeOSError, NotFound, ReasonerUnavailable, UsageError
 from engine.memory import entities as entities_mod
 from engine.memory import facts as facts_mod
 from engine.memory import recall as recall_mod
 from engine.retrieval import pipeline as pipeline_mod
 from engine.retrieval import vectors as vectors_mod
+from engine.retrieval.chunking import split_sentences
+from engine.session import Part, guarded
+from engine.settings import Setting, json_setting
 from engine.store.outbox import record_change
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from engine.clock import Clock
     from engine.coaches.install import Coach
-    from engine.inference.base import Embedder
+    from engine.coaches.part import Coaches
     from engine.memory.entities import Entity
-    from engine.memory.recall import RecallHit
-    from engine.retrieval.knowledge import KnowledgeResults
-    from engine.store.database import Database
+    from engine.memory.notes_part import Notes
+    from engine.memory.part import Memory
+    from engine.retrieval.part import Knowledge
+    from engine.session import Session
+    from engine.settings import Settings
 
-SETTINGS_KEY = "chat.reasoner"
-API_KEY_KEY = "chat.api_key"
+REASONER: Setting[dict[str, Any]] = json_setting("chat.reasoner", {"name": "grounded"})
+API_KEY: Setting[str | None] = Setting("chat.api_key", None)
 PASSAGES = 6
 MEMORY_HITS = 6
 MAX_TOOL_ROUNDS = 3
@@ -90,28 +96,43 @@ def conversation_id(coach_id: str) -> str:
     return f"coach:{coach_id}"
 
 
-class ChatApi:
-    """Mixed into `Engine`; relies on the coaches, memory and retrieval parts of the facade."""
+@dataclass
+class _Turn:
+    """What one reasoner run streamed, gathered from its events."""
 
-    clock: Clock
-    device_id: str
-    use_embedder: bool
-    _require_open: Callable[[], Database]
-    _knowledge_embedder: Callable[[], Embedder | None]
-    coach: Callable[[str], Coach]
-    search_knowledge: Callable[..., KnowledgeResults]
-    recall: Callable[..., list[RecallHit]]
-    add_fact: Callable[..., Any]
-    list_entities: Callable[..., list[Entity]]
-    add_note: Callable[..., Any]
+    parts: list[str] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
+    memory_used: list[str] = field(default_factory=list)
+    tool_refs: list[str] = field(default_factory=list)
+
+
+@guarded
+class Chat(Part):
+    """A turn draws on the coaches, knowledge, memory and notes parts, which it receives."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        coaches: Coaches,
+        knowledge: Knowledge,
+        memory: Memory,
+        notes: Notes,
+        settings: Settings,
+    ) -> None:
+        super().__init__(session)
+        self._coaches = coaches
+        self._knowledge = knowledge
+        self._memory_part = memory
+        self._notes = notes
+        self._settings = settings
 
     # -- settings ----------------------------------------------------------------------------------
 
     def reasoner_settings(self) -> dict[str, Any]:
         """The configured reasoner (default `grounded`), without the API key itself."""
-        db = self._require_open()
-        settings = _stored_settings(db)
-        stored = db.query_one("SELECT 1 FROM meta WHERE key = ?", (API_KEY_KEY,)) is not None
+        settings = dict(self._settings.get(REASONER))
+        stored = self._settings.is_set(API_KEY)
         settings["api_key"] = (
             "environment" if os.environ.get("LIFEOS_API_KEY") else "profile" if stored else "none"
         )
@@ -130,39 +151,34 @@ class ChatApi:
         """Choose the reasoner. An API key is kept in the encrypted profile (LIFEOS_API_KEY wins)."""
         if name not in reasoners_mod.names():
             raise UsageError(f"unknown reasoner {name!r}; one of: {', '.join(reasoners_mod.names())}")
-        db = self._require_open()
-        settings = _stored_settings(db)
+        settings = dict(self._settings.get(REASONER))
         settings["name"] = name
         for key, value in (("base_url", base_url), ("model", model), ("timeout", timeout)):
             if value is not None:
                 settings[key] = value
         if name == "openai" and not (settings.get("base_url") and settings.get("model")):
             raise UsageError("the openai reasoner needs --base-url and --model")
-        with db.atomic() as conn:
-            _put_meta(conn, SETTINGS_KEY, json.dumps(settings))
+        with self._s.db.atomic():  # the choice and its key change together
+            self._settings.set(REASONER, settings)
             if api_key is not None:
-                if api_key:
-                    _put_meta(conn, API_KEY_KEY, api_key)
-                else:
-                    conn.execute("DELETE FROM meta WHERE key = ?", (API_KEY_KEY,))
+                self._settings.set(API_KEY, api_key or None)
         return self.reasoner_settings()
 
     def make_reasoner(self, name: str | None = None, **overrides: Any) -> Reasoner:
         """The configured reasoner (or `name`), with its stored settings and key; `overrides` (such as
         `transport=`) go to its factory."""
-        db = self._require_open()
-        settings = _stored_settings(db)
+        settings = dict(self._settings.get(REASONER))
         chosen = name or str(settings.get("name", "grounded"))
-        key = db.query_one("SELECT value FROM meta WHERE key = ?", (API_KEY_KEY,))
+        key = self._settings.get(API_KEY)
         if key is not None:
-            settings["api_key"] = str(key[0])
+            settings["api_key"] = key
         settings.update(overrides)
         return reasoners_mod.create(chosen, settings)
 
     # -- conversation ------------------------------------------------------------------------------
 
     def conversation(self, coach_id: str, limit: int = 200) -> list[ChatMessage]:
-        db = self._require_open()
+        db = self._s.db
         rows = db.query(
             "SELECT id, role, content, created_at, meta FROM messages WHERE conversation_id = ? "
             "ORDER BY seq DESC LIMIT ?",
@@ -170,7 +186,7 @@ class ChatApi:
         )
         return [ChatMessage(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in reversed(rows)]
 
-    def chat(
+    def send(
         self,
         coach_id: str,
         message: str,
@@ -178,23 +194,32 @@ class ChatApi:
         reasoner: Reasoner | str | None = None,
         on_text: OnText | None = None,
         budget: int = context_mod.DEFAULT_BUDGET,
+        history: Sequence[tuple[str, str]] | None = None,
+        record: bool = True,
     ) -> ChatReply:
-        """One turn with a coach. `on_text` receives the reply as it streams."""
+        """One turn with a coach. `on_text` receives the reply as it streams.
+
+        `history` ((role, text) pairs, oldest first) replaces the stored conversation, and
+        `record=False` writes nothing back: a reply as it would be, for evaluations and previews."""
         if not message.strip():
             raise UsageError("say something to the coach first")
-        left = self.preview_messages_left(coach_id)  # type: ignore[attr-defined]  (coaches mixin)
+        left = self._coaches.preview_messages_left(coach_id)
         if left == 0:
             raise UsageError(
                 f"that was the last free preview message with {coach_id}; install the coach to keep talking"
             )
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        coach = self.coach(coach_id)
-        history = [
-            {"role": m.role, "content": m.content}
-            for m in self.conversation(coach_id, 2 * context_mod.MAX_TURNS)
-        ]
-        ctx, fact_ids = self._context(coach, message, history, budget, timings)
+        coach = self._coaches.get(coach_id)
+        turns = (
+            [{"role": role, "content": text} for role, text in history]
+            if history is not None
+            else [
+                {"role": m.role, "content": m.content}
+                for m in self.conversation(coach_id, 2 * context_mod.MAX_TURNS)
+            ]
+        )
+        ctx, fact_ids = self._context(coach, message, turns, budget, timings)
         engine_reasoner = reasoner if isinstance(reasoner, Reasoner) else self.make_reasoner(reasoner)
         emit = on_text or (lambda _text: None)
         tool_log: list[dict[str, Any]] = []
@@ -202,7 +227,7 @@ class ChatApi:
         fallback_from: str | None = None
         t0 = time.perf_counter()
         try:
-            text, tool_refs = self._run(engine_reasoner, ctx, coach_id, emit, tool_log, timings, t0)
+            turn = self._run(engine_reasoner, ctx, coach_id, emit, tool_log, timings, t0)
             used_reasoner = engine_reasoner
         except ReasonerUnavailable as exc:
             if engine_reasoner.offline:
@@ -211,14 +236,15 @@ class ChatApi:
             notice = f"Offline reply: {exc}. This answer comes from the coach's books on this device."
             emit(f"\n\n[{notice}]\n\n")
             used_reasoner = GroundedReasoner()
-            text, tool_refs = self._run(
-                used_reasoner, ctx, coach_id, emit, tool_log, timings, time.perf_counter()
-            )
+            turn = self._run(used_reasoner, ctx, coach_id, emit, tool_log, timings, time.perf_counter())
         finally:
             if engine_reasoner is not reasoner:
                 engine_reasoner.close()
         timings["reply"] = (time.perf_counter() - t0) * 1000
-        citations, used_facts = self._citations(coach, ctx, used_reasoner, text, tool_refs, fact_ids)
+        text = "".join(turn.parts).strip()
+        citations = self._citations(coach, ctx, turn)
+        in_context = set(fact_ids)
+        used_facts = [f for f in dict.fromkeys(turn.memory_used) if f in in_context]
         reply = ChatReply(
             conversation_id(coach_id),
             coach_id,
@@ -232,19 +258,20 @@ class ChatApi:
             timings,
             ctx.tokens,
         )
-        self._write_back(coach, message, reply)
+        if record:
+            self._write_back(coach, message, reply)
         timings["total"] = (time.perf_counter() - started) * 1000
         return reply
 
-    def knowledge_passage(self, coach_id: str, ref: str) -> Citation:
+    def passage(self, coach_id: str, ref: str) -> Citation:
         """The passage a reply cited, by the ref kept in its message's meta (`meta["citations"]`).
 
         Replies store only refs, so that a conversation does not copy a coach's books; this opens a
         source of an earlier reply again. `NotFound` for an unknown coach or a ref it does not hold
         (say, one dropped by an update of the coach).
         """
-        coach = self.coach(coach_id)
-        db = self._require_open()
+        coach = self._coaches.get(coach_id)
+        db = self._s.db
         row = db.query_one(
             "SELECT title, text FROM chunks WHERE coach_id = ? AND json_extract(meta, '$.ref') = ? "
             "ORDER BY seq LIMIT 1",
@@ -256,6 +283,9 @@ class ChatApi:
 
     # -- internals ---------------------------------------------------------------------------------
 
+    def _tool_host(self) -> tools_mod.ToolHost:
+        return tools_mod.ToolHost(self._knowledge, self._memory_part, lambda: self._s.clock().date())
+
     def _run(
         self,
         reasoner: Reasoner,
@@ -265,11 +295,10 @@ class ChatApi:
         tool_log: list[dict[str, Any]],
         timings: dict[str, float],
         t0: float,
-    ) -> tuple[str, list[str]]:
+    ) -> _Turn:
         """Ask, run the tools the reasoner calls, ask again (at most MAX_TOOL_ROUNDS rounds)."""
         messages = context_mod.to_messages(ctx)
-        tool_refs: list[str] = []
-        parts: list[str] = []
+        turn = _Turn()
         for _ in range(MAX_TOOL_ROUNDS + 1):
             calls: list[ToolCall] = []
             round_text: list[str] = []
@@ -280,9 +309,13 @@ class ChatApi:
                         timings["first_token"] = (time.perf_counter() - t0) * 1000
                     round_text.append(event.text)
                     emit(event.text)
+                elif isinstance(event, Citations):
+                    turn.cited.extend(event.refs)
+                elif isinstance(event, MemoryUsed):
+                    turn.memory_used.extend(event.fact_ids)
                 else:
                     calls.append(event)
-            parts.extend(round_text)
+            turn.parts.extend(round_text)
             if not calls:
                 break
             messages.append(
@@ -300,13 +333,13 @@ class ChatApi:
                 }
             )
             for call in calls:
-                result, refs = tools_mod.run(self, coach_id, call.name, call.arguments)  # type: ignore[arg-type]
-                tool_refs.extend(refs)
+                result, refs = tools_mod.run(self._tool_host(), coach_id, call.name, call.arguments)
+                turn.tool_refs.extend(refs)
                 tool_log.append(
                     {"name": call.name, "arguments": call.arguments, "result": json.loads(result)}
                 )
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
-        return "".join(parts).strip(), tool_refs
+        return turn
 
     def _context(
         self,
@@ -318,26 +351,67 @@ class ChatApi:
     ) -> tuple[ChatContext, list[str]]:
         voice, persona = split_front_matter(coach.soul)
         t = time.perf_counter()
-        found = self.search_knowledge(coach.id, message, limit=PASSAGES)
+        found = self._knowledge.search(coach.id, message, limit=PASSAGES)
         timings["knowledge"] = (time.perf_counter() - t) * 1000
         passages = [
-            ContextPassage(h.ref, h.title, h.text, _author(coach, h.ref), h.score) for h in found.hits
+            ContextPassage(
+                h.ref, h.title, h.text, _author(coach, h.ref), h.score, float(h.scores.get("dense", 0.0))
+            )
+            for h in found.hits
         ]
         t = time.perf_counter()
         memory = self._memory(message)
         timings["memory"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
         ctx = ChatContext(coach.id, coach.name, persona, voice, coach.agent, message)
+        ctx.intent = detect_intent(message)
+        ctx.moment = "continuing" if any(turn["role"] == "assistant" for turn in history) else "opening"
+        ctx.moves = self._moves(coach, message, history)
+        timings["moves"] = (time.perf_counter() - t) * 1000
         context_mod.fit(ctx, passages, memory, history, budget)
         return ctx, [m.id for m in ctx.memory if m.kind == "fact"]
+
+    def _moves(self, coach: Coach, message: str, history: list[dict[str, str]]) -> list[ScoredMove]:
+        """The coach's moves ranked for this message, its statements, and the conversation's topic."""
+        if not coach.playbook:
+            return []
+        recent = [t["content"] for t in history if t["role"] == "user"][-(moves_mod.TOPIC_TURNS - 1) :]
+        topic = " ".join([*recent, message])
+        said = " ".join(s for s in split_sentences(message) if not s.rstrip().endswith("?")) or message
+        words = (content_words(message), content_words(topic), content_words(said))
+        embedder = self._s.loaded_embedder()
+        if embedder is None:
+            return moves_mod.rank(coach.playbook, None, None, None, None, words=words, words_of=content_words)
+        db = self._s.db
+        with db.lock:
+            stored = install_mod.playbook_vectors(db.conn, coach.id)
+        vectors = moves_mod.move_vectors(
+            (coach.id, coach.installed_at, embedder.embedder_id),
+            coach.playbook,
+            stored,
+            lambda texts: embedder.embed_batch(texts, kind="document"),
+        )
+        message_vector = pipeline_mod.query_vector(embedder, message)
+        topic_vector = pipeline_mod.query_vector(embedder, topic) if recent else None
+        said_vector = pipeline_mod.query_vector(embedder, said) if said != message else None
+        return moves_mod.rank(
+            coach.playbook,
+            vectors,
+            message_vector,
+            topic_vector,
+            said_vector,
+            words=words,
+            words_of=content_words,
+        )
 
     def _memory(self, message: str) -> list[MemoryItem]:
         """Recalled facts (with their similarity to the message) and the Hot/Warm summaries of the
         entities they are about plus the most recently active projects. Nothing is touched here:
         only the facts a reply actually uses get their access bumped (`_write_back`)."""
-        db = self._require_open()
-        embedder = self._knowledge_embedder()
+        db = self._s.db
+        embedder = self._s.loaded_embedder()
         vector = pipeline_mod.query_vector(embedder, message) if embedder is not None else None
-        now = self.clock()
+        now = self._s.clock()
         with db.lock:
             conn = db.conn
             hits = recall_mod.recall(
@@ -362,12 +436,14 @@ class ChatApi:
                     if entity_id not in known:
                         known[entity_id] = entities_mod.get(conn, entity_id)
                 entity_ids.extend(first)
+                about = known[first[0]] if first else None
                 items.append(
                     MemoryItem(
                         "fact",
                         h.id,
                         h.text,
-                        known[first[0]].name if first else None,
+                        about.name if about else None,
+                        about.type if about else "",
                         h.tier,
                         similarity.get(h.id, 0.0),
                     )
@@ -384,43 +460,29 @@ class ChatApi:
             ):
                 entity = known[entity_id]
                 if entity.summary_md.strip() and len(summaries) < SUMMARY_ENTITIES + 2:
-                    summaries.append(MemoryItem("summary", entity.id, entity.summary_md.strip(), entity.name))
+                    summaries.append(
+                        MemoryItem("summary", entity.id, entity.summary_md.strip(), entity.name, entity.type)
+                    )
         return items + summaries
 
-    def _citations(
-        self,
-        coach: Coach,
-        ctx: ChatContext,
-        reasoner: Reasoner,
-        text: str,
-        tool_refs: list[str],
-        fact_ids: list[str],
-    ) -> tuple[list[Citation], list[str]]:
-        """The passages the reply cites (by the [id] marks in its text), and the facts it used."""
+    def _citations(self, coach: Coach, ctx: ChatContext, turn: _Turn) -> list[Citation]:
+        """The passages the reply cited (from its `Citations` events) that this turn can resolve:
+        one retrieved for the context or returned by a tool."""
         by_ref = {p.ref: p for p in ctx.passages}
-        if isinstance(reasoner, GroundedReasoner):
-            cited = [p.ref for p in reasoner.last_citations]
-            used = [reasoner.last_memory.id] if reasoner.last_memory is not None else []
-        else:
-            marks = re.findall(r"\[([A-Za-z0-9][\w.-]*)\]", text)
-            known = set(by_ref) | set(tool_refs)
-            cited = [r for r in dict.fromkeys(marks) if r in known]
-            used = fact_ids  # a model saw them all; each counts as used
+        known = set(by_ref) | set(turn.tool_refs)
+        cited = [r for r in dict.fromkeys(turn.cited) if r in known]
         missing = [r for r in cited if r not in by_ref]
         if missing:
-            for hit in self.search_knowledge(coach.id, " ".join(missing), method="bm25", limit=20).hits:
+            for hit in self._knowledge.search(coach.id, " ".join(missing), method="bm25", limit=20).hits:
                 if hit.ref in missing:
                     by_ref[hit.ref] = ContextPassage(
                         hit.ref, hit.title, hit.text, _author(coach, hit.ref), hit.score
                     )
-        citations = [
-            Citation(r, by_ref[r].title, by_ref[r].author, by_ref[r].text) for r in cited if r in by_ref
-        ]
-        return citations, used
+        return [Citation(r, by_ref[r].title, by_ref[r].author, by_ref[r].text) for r in cited if r in by_ref]
 
     def _write_back(self, coach: Coach, message: str, reply: ChatReply) -> None:
-        db = self._require_open()
-        now = self.clock()
+        db = self._s.db
+        now = self._s.clock()
         stamp = iso_utc(now)
         meta = {
             "reasoner": reply.reasoner,
@@ -437,27 +499,13 @@ class ChatApi:
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (message_id, reply.conversation_id, coach.id, role, content, json.dumps(data), stamp),
                 )
-                record_change(conn, "messages", message_id, "insert", self.device_id, now)
+                record_change(conn, "messages", message_id, "insert", self._s.device_id, now)
             facts_mod.touch(conn, reply.memory_used, now=now)
         cites = ", ".join(c.ref for c in reply.citations)
         body = f"**You:** {message}\n\n**{coach.name}:** {reply.text}"
         if cites:
             body += f"\n\n_Sources: {cites}_"
-        self.add_note(body, title=f"Chat with {coach.name}", kind="chat", source=f"coach:{coach.id}")
-
-
-def _stored_settings(db: Database) -> dict[str, Any]:
-    """The stored reasoner settings (no key), `grounded` when none were chosen."""
-    row = db.query_one("SELECT value FROM meta WHERE key = ?", (SETTINGS_KEY,))
-    settings: dict[str, Any] = json.loads(row[0]) if row else {"name": "grounded"}
-    return settings
-
-
-def _put_meta(conn: Any, key: str, value: str) -> None:
-    conn.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (key, value),
-    )
+        self._notes.add(body, title=f"Chat with {coach.name}", kind="chat", source=f"coach:{coach.id}")
 
 
 def _author(coach: Coach, ref: str) -> str:

@@ -1,7 +1,6 @@
-"""The memory part of the `Engine` facade: PARA entities, facts, capture, recall, tacit knowledge.
+"""`engine.memory`: PARA entities, facts, capture, recall, tacit knowledge.
 
-A mixin so that `engine/api.py` stays one readable facade while each subsystem keeps its own public
-methods beside its code. Methods here only open transactions and call the memory modules.
+Methods here only open transactions and call the memory modules; the rules live in those modules.
 """
 
 from __future__ import annotations
@@ -36,14 +35,12 @@ from engine.memory.recall import RecallHit
 from engine.memory.remember import FactResult, Suggestion
 from engine.memory.similarity import Similarity, lexical_similarity
 from engine.memory.voice import Attachment, VoiceMemo
+from engine.session import Part, guarded
 from engine.store.connection import Connection
 
 if TYPE_CHECKING:
-    from engine.clock import Clock
-    from engine.inference.base import Embedder
-    from engine.inference.models import Models
-    from engine.store.database import Database
-    from engine.store.profile import ProfilePaths
+    from engine.memory.notes_part import Notes
+    from engine.session import Session
 
 TACIT_DOC = "tacit_knowledge"
 IDLE_PROJECT_DAYS = 60
@@ -63,7 +60,7 @@ class EntityPage:
 
 @dataclass(frozen=True)
 class NewFact:
-    """A fact to import in bulk (`Engine.import_facts`)."""
+    """A fact to import in bulk (`engine.memory.import_facts`)."""
 
     content: str
     entity: str | None = None
@@ -105,29 +102,16 @@ def last_activity_of(conn: Connection, entity: Entity) -> datetime:
     return parse_stamp(str(row[0]))
 
 
-class MemoryApi:
-    """Mixed into `Engine`; relies on its `_require_open`, `clock`, `device_id` and `models`."""
-
-    paths: ProfilePaths
-    clock: Clock
-    device_id: str
-    _require_open: Callable[[], Database]
-    models: Models
-    use_embedder: bool
+@guarded
+class Memory(Part):
+    def __init__(self, session: Session, notes: Notes) -> None:
+        super().__init__(session)
+        self._notes = notes
 
     # -- helpers ---------------------------------------------------------------------------------
 
-    def _embedder(self) -> Embedder | None:
-        """The embedder, or None when disabled or unavailable: memory then works lexically."""
-        if not self.use_embedder:
-            return None
-        try:
-            return self.models.embedder
-        except LifeOSError:
-            return None
-
     def _similarity(self) -> tuple[Similarity, Thresholds]:
-        embedder = self._embedder()
+        embedder = self._s.embedder()
         if embedder is None:
             return lexical_similarity, LEXICAL
         from engine.memory.semantic import CosineSimilarity  # numpy: imported once a model is in use
@@ -137,7 +121,7 @@ class MemoryApi:
     def _fact_indexer(
         self, similarity: Similarity | None = None
     ) -> Callable[[Connection, list[Fact]], None] | None:
-        embedder = self._embedder()
+        embedder = self._s.embedder()
         if embedder is None:
             return None
         embed = getattr(similarity, "vectors", None)
@@ -155,7 +139,7 @@ class MemoryApi:
         return index
 
     def _refresh_summaries(self, conn: Connection, entity_ids: list[str]) -> None:
-        now = self.clock()
+        now = self._s.clock()
         for entity_id in dict.fromkeys(entity_ids):
             entity = entities_mod.get(conn, entity_id)
             entities_mod.set_summary(
@@ -167,14 +151,14 @@ class MemoryApi:
     def create_entity(
         self, type_: str, name: str, *, deadline: str | None = None, aliases: tuple[str, ...] = ()
     ) -> Entity:
-        db = self._require_open()
+        db = self._s.db
         with db.atomic() as conn:
             entity = entities_mod.create(
                 conn,
                 type_,
                 name,
-                now=self.clock(),
-                device_id=self.device_id,
+                now=self._s.clock(),
+                device_id=self._s.device_id,
                 deadline=deadline,
                 aliases=aliases,
             )
@@ -182,60 +166,57 @@ class MemoryApi:
             return entities_mod.get(conn, entity.id)
 
     def entity(self, name_or_id: str) -> Entity:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             return entities_mod.resolve(db.conn, name_or_id)
 
     def list_entities(self, type_: str | None = None, *, include_archived: bool = False) -> list[Entity]:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             return entities_mod.list_entities(db.conn, type_=type_, include_archived=include_archived)
 
     def rename_entity(self, name_or_id: str, new_name: str) -> Entity:
         return self._entity_change(
-            name_or_id, lambda c, e: entities_mod.rename(c, e, new_name, **self._stamp())
+            name_or_id, lambda c, e: entities_mod.rename(c, e, new_name, **self._s.stamp())
         )
 
     def set_deadline(self, name_or_id: str, deadline: str | None) -> Entity:
         return self._entity_change(
-            name_or_id, lambda c, e: entities_mod.set_deadline(c, e, deadline, **self._stamp())
+            name_or_id, lambda c, e: entities_mod.set_deadline(c, e, deadline, **self._s.stamp())
         )
 
     def complete_project(self, name_or_id: str) -> Entity:
         return self._entity_change(
-            name_or_id, lambda c, e: entities_mod.set_status(c, e, "completed", **self._stamp())
+            name_or_id, lambda c, e: entities_mod.set_status(c, e, "completed", **self._s.stamp())
         )
 
     def archive_entity(self, name_or_id: str) -> Entity:
         """Archived items leave the active lists but keep everything and stay searchable."""
         return self._entity_change(
-            name_or_id, lambda c, e: entities_mod.set_status(c, e, "archived", **self._stamp())
+            name_or_id, lambda c, e: entities_mod.set_status(c, e, "archived", **self._s.stamp())
         )
 
     def restore_entity(self, name_or_id: str) -> Entity:
         return self._entity_change(
-            name_or_id, lambda c, e: entities_mod.set_status(c, e, "active", **self._stamp())
+            name_or_id, lambda c, e: entities_mod.set_status(c, e, "active", **self._s.stamp())
         )
 
     def link_entities(self, a: str, b: str, kind: str = "related") -> None:
-        db = self._require_open()
+        db = self._s.db
         with db.atomic() as conn:
             first, second = entities_mod.resolve(conn, a), entities_mod.resolve(conn, b)
-            graph_mod.link(conn, first.id, second.id, kind, **self._stamp())
-
-    def _stamp(self) -> dict[str, Any]:
-        return {"now": self.clock(), "device_id": self.device_id}
+            graph_mod.link(conn, first.id, second.id, kind, **self._s.stamp())
 
     def _entity_change(self, name_or_id: str, change: Callable[[Connection, Entity], Entity]) -> Entity:
-        db = self._require_open()
+        db = self._s.db
         with db.atomic() as conn:
             entity = change(conn, entities_mod.resolve(conn, name_or_id))
             self._refresh_summaries(conn, [entity.id])
             return entities_mod.get(conn, entity.id)
 
     def entity_page(self, name_or_id: str) -> EntityPage:
-        db = self._require_open()
-        now = self.clock()
+        db = self._s.db
+        now = self._s.clock()
         with db.lock:
             conn = db.conn
             entity = entities_mod.resolve(conn, name_or_id)
@@ -246,12 +227,12 @@ class MemoryApi:
         return EntityPage(entity, entity.summary_md, active, history, neighbours)
 
     def graph(self, *, include_archived: bool = True) -> dict[str, Any]:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             return graph_mod.view_data(db.conn, include_archived=include_archived)
 
     def path_between(self, a: str, b: str) -> list[Entity]:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             first, second = entities_mod.resolve(db.conn, a), entities_mod.resolve(db.conn, b)
             return [entities_mod.get(db.conn, n) for n in graph_mod.path(db.conn, first.id, second.id)]
@@ -262,7 +243,7 @@ class MemoryApi:
         self, text: str, entity: str | None = None, *, category: str | None = None, source: str = "user"
     ) -> FactResult:
         """Remember a fact about `entity` (name or id); duplicates bump, changes supersede."""
-        db = self._require_open()
+        db = self._s.db
         similarity, thresholds = self._similarity()
         index = self._fact_indexer(similarity)
         with db.atomic() as conn:
@@ -276,65 +257,67 @@ class MemoryApi:
                 similarity=similarity,
                 thresholds=thresholds,
                 index=index,
-                **self._stamp(),
+                **self._s.stamp(),
             )
             self._refresh_summaries(conn, entity_ids)
             return result
 
     def supersede_fact(self, fact_id: str, text: str) -> FactResult:
-        db = self._require_open()
+        db = self._s.db
         with db.atomic() as conn:
-            result = remember_mod.supersede(conn, fact_id, text, index=self._fact_indexer(), **self._stamp())
+            result = remember_mod.supersede(
+                conn, fact_id, text, index=self._fact_indexer(), **self._s.stamp()
+            )
             self._refresh_summaries(conn, list(result.fact.related_entities))
             return result
 
     def get_fact(self, fact_id: str) -> Fact:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             return facts_mod.get(db.conn, fact_id)
 
     def fact_history(self, fact_id: str) -> list[Fact]:
         """The fact's whole lineage, oldest first (what it replaced and what replaced it)."""
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             return facts_mod.lineage(db.conn, fact_id)
 
     def facts_as_of(self, moment: datetime, entity: str | None = None) -> list[Fact]:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             entity_id = entities_mod.resolve(db.conn, entity).id if entity else None
             return facts_mod.as_of(db.conn, moment, entity_id=entity_id)
 
     def suggestions(self) -> list[Suggestion]:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             return remember_mod.open_suggestions(db.conn)
 
     def resolve_suggestion(self, suggestion_id: str, *, accept: bool) -> None:
-        db = self._require_open()
+        db = self._s.db
         with db.atomic() as conn:
-            remember_mod.resolve_suggestion(conn, suggestion_id, accept, **self._stamp())
+            remember_mod.resolve_suggestion(conn, suggestion_id, accept, **self._s.stamp())
 
     def purge_fact(self, fact_id: str, *, confirm: bool, reason: str = "") -> None:
         """Delete a fact for good (right to deletion). Refused unless `confirm` is True; logged."""
         if confirm is not True:
             raise UsageError("purging deletes a fact for good; confirm it explicitly")
-        db = self._require_open()
+        db = self._s.db
         with db.atomic() as conn:
             fact = facts_mod.get(conn, fact_id)
-            facts_mod.purge(conn, fact_id, reason=reason, **self._stamp())
+            facts_mod.purge(conn, fact_id, reason=reason, **self._s.stamp())
             self._refresh_summaries(conn, list(fact.related_entities))
 
     def purge_log(self) -> list[dict[str, str]]:
-        db = self._require_open()
+        db = self._s.db
         rows = db.query("SELECT purged_at, table_name, row_id, reason FROM purge_log ORDER BY seq")
         return [{"purged_at": r[0], "table": r[1], "id": r[2], "reason": r[3]} for r in rows]
 
     def import_facts(self, items: list[NewFact]) -> int:
         """Add many facts in one transaction (imports): exact repeats are skipped, vectors come later
-        from `refresh_memory_index`, and the semantic checks of `add_fact` are not run."""
-        db = self._require_open()
-        stamp = self._stamp()
+        from `refresh_index`, and the semantic checks of `add_fact` are not run."""
+        db = self._s.db
+        stamp = self._s.stamp()
         added = 0
         with db.atomic() as conn:
             names: dict[str, str] = {}
@@ -372,8 +355,8 @@ class MemoryApi:
         """Decay pass, every `summary.md` rewritten, completed or long-idle projects proposed for
         Archives (proposed, not moved: the coachee decides). Role A of the heartbeat."""
         started = time.perf_counter()
-        db = self._require_open()
-        now = self.clock()
+        db = self._s.db
+        now = self._s.clock()
         tiers = {"hot": 0, "warm": 0, "cold": 0}
         proposals: list[ArchiveProposal] = []
         with db.atomic() as conn:
@@ -412,14 +395,14 @@ class MemoryApi:
         also: Callable[[Connection, Note], object] | None = None,
     ) -> CaptureResult:
         """Save a note and learn from it; `also` writes more in the same transaction (a memo's audio)."""
-        db = self._require_open()
-        now = self.clock()
+        db = self._s.db
+        now = self._s.clock()
         spans = self._entities_in(text, now)
         similarity, thresholds = self._similarity()
-        embedder = self._embedder()
+        embedder = self._s.embedder()
         with db.atomic() as conn:
             note = notes_mod.insert_note(
-                conn, text, title=title, kind=kind, source=source, now=now, device_id=self.device_id
+                conn, text, title=title, kind=kind, source=source, now=now, device_id=self._s.device_id
             )
             if also is not None:
                 also(conn, note)
@@ -443,7 +426,7 @@ class MemoryApi:
         does not grow by the speech model's.
         """
         started = time.perf_counter()
-        self._require_open()
+        self._s.check_open()
         given = voice_mod.read_input(audio, name)
         timings: dict[str, float] = {}
         with voice_mod.on_disk(given) as path:
@@ -451,11 +434,11 @@ class MemoryApi:
             voice_mod.check_duration(path)
             timings["probe"] = (time.perf_counter() - t) * 1000
             t = time.perf_counter()
-            transcript = self.models.transcribe(path)
+            transcript = self._s.models.transcribe(path)
             timings["transcribe"] = (time.perf_counter() - t) * 1000
         seconds = transcript.duration_s
         text = voice_mod.heard(transcript.text, given.name, seconds)
-        attachment_id = new_id(self.clock())
+        attachment_id = new_id(self._s.clock())
         t = time.perf_counter()
         result = self._capture(
             text,
@@ -463,7 +446,7 @@ class MemoryApi:
             kind=voice_mod.NOTE_KIND,
             source=voice_mod.NOTE_SOURCE,
             also=lambda conn, note: voice_mod.insert_attachment(
-                conn, attachment_id, note.id, given, **self._stamp()
+                conn, attachment_id, note.id, given, **self._s.stamp()
             ),
         )
         timings["save"] = (time.perf_counter() - t) * 1000
@@ -473,16 +456,16 @@ class MemoryApi:
     def note_audio(self, note_id: str) -> Attachment | None:
         """The recording a voice memo's note was made from (name, mime type, bytes), or None for a
         note without one. `NotFound` when there is no such note."""
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             notes_mod.get_note(db.conn, note_id)
             return voice_mod.audio_of(db.conn, note_id)
 
     def learn_from_note(self, note_id: str) -> CaptureResult:
         """What capture does, for a note already saved (the heartbeat's fact extraction)."""
-        db = self._require_open()
-        now = self.clock()
-        note = self.get_note(note_id)  # type: ignore[attr-defined]  (the facade's notes section)
+        db = self._s.db
+        now = self._s.clock()
+        note = self._notes.get(note_id)
         spans = self._entities_in(note.body, now)
         similarity, thresholds = self._similarity()
         with db.atomic() as conn:
@@ -502,7 +485,7 @@ class MemoryApi:
             note,
             spans,
             now=now,
-            device_id=self.device_id,
+            device_id=self._s.device_id,
             similarity=similarity,
             thresholds=thresholds,
             index=self._fact_indexer(similarity),
@@ -515,7 +498,7 @@ class MemoryApi:
     def _entities_in(self, text: str, now: datetime) -> list[Any]:
         """NER when its model is available; otherwise the markup and date rules alone."""
         try:
-            return list(self.models.ner.extract(text, today=now.date()))
+            return list(self._s.models.ner.extract(text, today=now.date()))
         except LifeOSError:
             from engine.inference.ner import merge
 
@@ -527,12 +510,12 @@ class MemoryApi:
             raise UsageError("recall needs a question or some words")
         if limit < 1:
             raise UsageError("limit must be at least 1")
-        db = self._require_open()
-        embedder = self._embedder()
+        db = self._s.db
+        embedder = self._s.embedder()
         from engine.retrieval.pipeline import query_vector  # cached: a re-asked question costs nothing
 
         vector = query_vector(embedder, query) if embedder is not None else None
-        now = self.clock()
+        now = self._s.clock()
         with db.atomic() as conn:
             hits = recall_mod.recall(
                 conn,
@@ -549,18 +532,21 @@ class MemoryApi:
                 facts_mod.touch(conn, [h.id for h in hits if h.kind == "fact" and h.score >= floor], now=now)
         return hits
 
-    def refresh_memory_index(
+    def refresh_index(
         self,
         *,
         batch: int = 64,
         limit: int | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> IndexReport:
-        """Embed notes and facts that have no vector yet (imports, a change of model)."""
-        embedder = self._embedder()
+        """Embed notes and facts that have no vector yet (imports, a change of model).
+
+        Stops with `ProfileLocked` between batches when the profile is being locked; what was
+        committed stays, and the next refresh carries on from there."""
+        embedder = self._s.embedder()
         if embedder is None:
             return IndexReport(0, 0, None)
-        db = self._require_open()
+        db = self._s.db
         done = {"notes": 0, "facts": 0}
         import numpy as np
 
@@ -573,6 +559,7 @@ class MemoryApi:
                     vectors.reset_space(conn, table, embedder.embedder_id)
                 total = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             while limit is None or done[table] < limit:
+                self._s.check_open()  # a safe point: a waiting lock stops the refresh here
                 step = batch if limit is None else min(batch, limit - done[table])
                 with db.lock:
                     rows = missing_rows(db.conn, table, text_sql, step)
@@ -594,8 +581,8 @@ class MemoryApi:
 
     def tacit_knowledge(self) -> str:
         """The coachee's patterns as Markdown, re-learned from their writing."""
-        db = self._require_open()
-        now = self.clock()
+        db = self._s.db
+        now = self._s.clock()
         with db.atomic() as conn:
             stamps = [
                 r[0]
@@ -620,6 +607,6 @@ class MemoryApi:
         return body
 
     def active_hours(self) -> list[tacit_mod.HourWindow]:
-        db = self._require_open()
+        db = self._s.db
         row = db.query_one("SELECT body FROM documents WHERE name = ?", (TACIT_DOC,))
         return tacit_mod.parse_windows(row[0] if row else self.tacit_knowledge())

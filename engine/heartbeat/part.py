@@ -1,4 +1,4 @@
-"""The heartbeat part of the `Engine` facade: run the four roles, see their status, the inbox.
+"""`engine.heartbeat`: run the four roles, see their status, the check-in hours, the inbox.
 
 Silence is the normal case: a role with nothing to do loads no model, writes no note and sends no
 notification. Every role takes its lock first (see jobs.py), so a heartbeat started by the OS while
@@ -22,14 +22,21 @@ from engine.heartbeat.notify import update as update_item
 from engine.heartbeat.power import PowerState, power_state
 from engine.memory import entities as entities_mod
 from engine.memory import graph as graph_mod
-from engine.memory.api import MemoryApi, last_activity_of
+from engine.memory.notes_part import Notes
+from engine.memory.part import Memory, last_activity_of
 from engine.memory.tacit import HourWindow
+from engine.session import Part, Session, guarded
+from engine.settings import Setting, Settings
 from engine.store.connection import Connection
 
-SETTING_QUIET = "settings.quiet_hours"
-SETTING_ACTIVE = "settings.active_hours"
-SETTING_COACH = "settings.checkin."
 DEFAULT_FREQUENCY = "weekly"
+QUIET_HOURS: Setting[str | None] = Setting("settings.quiet_hours", None)  # None: the default; "": none
+ACTIVE_HOURS: Setting[str | None] = Setting("settings.active_hours", None)  # None: learned
+CHECKIN_PREFIX = "settings.checkin."
+
+
+def checkin_setting(coach_id: str) -> Setting[str]:
+    return Setting(CHECKIN_PREFIX + coach_id, DEFAULT_FREQUENCY)
 
 
 @dataclass(frozen=True)
@@ -66,33 +73,26 @@ def parse_windows(text: str) -> list[HourWindow]:
     return windows
 
 
-class HeartbeatApi(MemoryApi):
-    """Mixed into `Engine`; builds on the memory mixin (synthesis, extraction, index refresh)."""
+@guarded
+class Heartbeat(Part):
+    """The four roles build on memory (synthesis, extraction, index refresh) and notes."""
+
+    def __init__(self, session: Session, memory: Memory, notes: Notes, settings: Settings) -> None:
+        super().__init__(session)
+        self._memory = memory
+        self._notes = notes
+        self._settings = settings
 
     # -- settings --------------------------------------------------------------------------------
-
-    def _setting(self, key: str) -> str | None:
-        row = self._require_open().query_one("SELECT value FROM meta WHERE key = ?", (key,))
-        return str(row[0]) if row else None
-
-    def _set_setting(self, key: str, value: str | None) -> None:
-        with self._require_open().atomic() as conn:
-            if value is None:
-                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
-            else:
-                conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    (key, value),
-                )
 
     def set_quiet_hours(self, text: str | None) -> None:
         """'22-7' (wraps midnight), or None/'' for no quiet hours beyond the active hours."""
         if text and len(parse_windows(text)) != 1:
             raise UsageError("quiet hours are one range, such as 22-7")
-        self._set_setting(SETTING_QUIET, text or "")
+        self._settings.set(QUIET_HOURS, text or "")
 
     def quiet_hours(self) -> HourWindow | None:
-        text = self._setting(SETTING_QUIET)
+        text = self._settings.get(QUIET_HOURS)
         if text is None:
             from engine.heartbeat.checkins import DEFAULT_QUIET
 
@@ -103,38 +103,39 @@ class HeartbeatApi(MemoryApi):
         """Override the learned active hours ('7-9,19-22'); None goes back to learning them."""
         if text:
             parse_windows(text)
-        self._set_setting(SETTING_ACTIVE, text or None)
+        self._settings.set(ACTIVE_HOURS, text or None)
 
     def checkin_hours(self) -> list[HourWindow]:
-        text = self._setting(SETTING_ACTIVE)
+        text = self._settings.get(ACTIVE_HOURS)
         if text:
             return parse_windows(text)
-        return self.active_hours()
+        return self._memory.active_hours()
 
     def set_checkin_frequency(self, coach_id: str, frequency: str) -> None:
         if frequency not in (*FREQUENCIES, "off"):
             raise UsageError(f"frequency must be one of: {', '.join((*FREQUENCIES, 'off'))}")
-        self._set_setting(SETTING_COACH + coach_id, frequency)
+        self._settings.set(checkin_setting(coach_id), frequency)
 
     def checkin_frequency(self, coach_id: str) -> str:
-        return self._setting(SETTING_COACH + coach_id) or DEFAULT_FREQUENCY
+        return self._settings.get(checkin_setting(coach_id)) or DEFAULT_FREQUENCY
 
     # -- running ---------------------------------------------------------------------------------
 
-    def heartbeat_run(
+    def run(
         self, *, roles: list[str] | None = None, force: bool = False, notify_os: bool = True
     ) -> HeartbeatReport:
         """Run every due role once (a missed run catches up once, not once per missed slot)."""
         unknown = [r for r in roles or [] if r not in jobs.ROLES]
         if unknown:
             raise UsageError(f"unknown role {unknown[0]!r}; roles: {', '.join(jobs.ROLES)}")
-        db = self._require_open()
-        now = self.clock()
+        db = self._s.db
+        now = self._s.clock()
         owner = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         with db.atomic() as conn:
             jobs.ensure(conn, now)
         results: list[RoleResult] = []
         for role in roles or list(jobs.ROLES):
+            self._s.check_open()  # a safe point: a waiting lock stops the run between roles
             with db.atomic() as conn:
                 taken = jobs.take(conn, role, owner, now, force=force)
             if not taken:
@@ -151,20 +152,20 @@ class HeartbeatApi(MemoryApi):
             results.append(result)
         return HeartbeatReport(now.isoformat(), results)
 
-    def heartbeat_status(self) -> list[jobs.JobStatus]:
-        db = self._require_open()
-        now = self.clock()
+    def status(self) -> list[jobs.JobStatus]:
+        db = self._s.db
+        now = self._s.clock()
         with db.atomic() as conn:
             jobs.ensure(conn, now)
             return jobs.status(conn, now)
 
-    def set_heartbeat_schedule(self, role: str, schedule: str) -> None:
+    def set_schedule(self, role: str, schedule: str) -> None:
         if role not in jobs.ROLES:
             raise UsageError(f"unknown role {role!r}; roles: {', '.join(jobs.ROLES)}")
-        db = self._require_open()
+        db = self._s.db
         with db.atomic() as conn:
-            jobs.ensure(conn, self.clock())
-            jobs.set_schedule(conn, role, schedule, self.clock())
+            jobs.ensure(conn, self._s.clock())
+            jobs.set_schedule(conn, role, schedule, self._s.clock())
 
     def _run_role(
         self, role: str, now: datetime, *, notify_os: bool
@@ -179,9 +180,9 @@ class HeartbeatApi(MemoryApi):
 
     def _deliver(self, check_ins: list[CheckIn], now: datetime, notify_os: bool) -> list[str]:
         sent: list[str] = []
-        with self._require_open().atomic() as conn:
+        with self._s.db.atomic() as conn:
             for check_in in check_ins:
-                if deliver(conn, check_in, now=now, device_id=self.device_id):
+                if deliver(conn, check_in, now=now, device_id=self._s.device_id):
                     sent.append(check_in.title)
         if notify_os:
             for check_in in check_ins:
@@ -191,14 +192,14 @@ class HeartbeatApi(MemoryApi):
 
     # A · weekly synthesis
     def _role_synthesis(self, now: datetime, notify_os: bool) -> tuple[RoleResult, dict[str, Any] | None]:
-        db = self._require_open()
+        db = self._s.db
         changes = int(db.query_one("SELECT coalesce(max(seq), 0) FROM changes")[0])
         state = self._role_state("synthesis")
         if not db.query_one("SELECT 1 FROM entities LIMIT 1") and not db.query_one(
             "SELECT 1 FROM facts LIMIT 1"
         ):
             return RoleResult("synthesis", False, "no memory yet"), state
-        report = self.weekly_synthesis()
+        report = self._memory.weekly_synthesis()
         archive = [
             CheckIn(
                 "archive",
@@ -219,7 +220,7 @@ class HeartbeatApi(MemoryApi):
 
     # B · fact extraction from new daily notes
     def _role_extract(self, now: datetime) -> tuple[RoleResult, dict[str, Any] | None]:
-        db = self._require_open()
+        db = self._s.db
         state = self._role_state("extract")
         since = int(state.get("note_seq", 0))
         rows = db.query(
@@ -234,7 +235,8 @@ class HeartbeatApi(MemoryApi):
             return RoleResult("extract", False, "waiting for mains power"), state
         facts = 0
         for seq, note_id in rows:
-            result = self.learn_from_note(note_id)
+            self._s.check_open()
+            result = self._memory.learn_from_note(note_id)
             facts += sum(1 for r in result.facts if r.outcome != "duplicate")
             since = seq
         calls = len(rows)  # one NER pass per note
@@ -243,7 +245,7 @@ class HeartbeatApi(MemoryApi):
 
     # C · proactive check-ins
     def _role_checkins(self, now: datetime, notify_os: bool) -> tuple[RoleResult, dict[str, Any] | None]:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             conn = db.conn
             projects, areas = self._snapshot(conn)
@@ -251,7 +253,7 @@ class HeartbeatApi(MemoryApi):
                 CoachInfo(r[0], r[1], self.checkin_frequency(r[0]))
                 for r in conn.execute(
                     "SELECT id, name FROM coaches WHERE id NOT IN "
-                    "(SELECT substr(key, 15) FROM meta WHERE key LIKE 'coach.preview.%') ORDER BY seq"
+                    "(SELECT substr(key, 15) FROM meta WHERE key LIKE 'coach.preview.%') ORDER BY seq"  # coaches.PREVIEW_KEY
                 ).fetchall()
             ]
         check_ins = due_check_ins(
@@ -275,19 +277,19 @@ class HeartbeatApi(MemoryApi):
                 deadline = date.fromisoformat(entity.deadline[:10]) if entity.deadline else None
                 projects.append(ProjectInfo(entity.id, entity.name, deadline, entity.status))
             elif entity.type == "area":
-                seen = last_activity_of(conn, entity).astimezone(self.clock().tzinfo)
+                seen = last_activity_of(conn, entity).astimezone(self._s.clock().tzinfo)
                 areas.append(AreaInfo(entity.id, entity.name, seen, entity.status))
         return projects, areas
 
     # D · index refresh
     def _role_index(self, now: datetime) -> tuple[RoleResult, dict[str, Any] | None]:
-        db = self._require_open()
+        db = self._s.db
         state = self._role_state("index")
         changes = int(db.query_one("SELECT coalesce(max(seq), 0) FROM changes")[0])
         if changes <= int(state.get("changes_seq", 0)):
             return RoleResult("index", False, "nothing changed"), state
-        report = self.refresh_memory_index()
-        self.optimize_indexes()
+        report = self._memory.refresh_index()
+        self._notes.optimize_indexes()
         with db.atomic() as conn:
             pruned = graph_mod.prune_orphans(conn)
         embedded = report.notes + report.facts
@@ -297,24 +299,24 @@ class HeartbeatApi(MemoryApi):
         }
 
     def _role_state(self, role: str) -> dict[str, Any]:
-        with self._require_open().lock:
-            return jobs.state_of(self._require_open().conn, role)
+        with self._s.db.lock:
+            return jobs.state_of(self._s.db.conn, role)
 
     # -- inbox -----------------------------------------------------------------------------------
 
     def inbox(self, *, include_done: bool = False) -> list[InboxItem]:
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
-            return inbox_items(db.conn, self.clock(), include_done=include_done)
+            return inbox_items(db.conn, self._s.clock(), include_done=include_done)
 
     def snooze(self, item_id: str, until: datetime) -> None:
-        with self._require_open().atomic() as conn:
-            update_item(conn, item_id, now=self.clock(), action="snooze", until=until)
+        with self._s.db.atomic() as conn:
+            update_item(conn, item_id, now=self._s.clock(), action="snooze", until=until)
 
     def mark_done(self, item_id: str) -> None:
-        with self._require_open().atomic() as conn:
-            update_item(conn, item_id, now=self.clock(), action="done")
+        with self._s.db.atomic() as conn:
+            update_item(conn, item_id, now=self._s.clock(), action="done")
 
     def mark_read(self, item_id: str) -> None:
-        with self._require_open().atomic() as conn:
-            update_item(conn, item_id, now=self.clock(), action="read")
+        with self._s.db.atomic() as conn:
+            update_item(conn, item_id, now=self._s.clock(), action="read")

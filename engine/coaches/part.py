@@ -1,7 +1,7 @@
-"""The coaches part of the `Engine` facade: build, install (file, folder, URL, catalog), list, remove.
+"""`engine.coaches`: build, install (file, folder, URL, catalog), preview, list, remove.
 
-A mixin, like `engine/memory/api.py`: the methods open transactions and call the modules of this
-package; knowledge itself is indexed through the retrieval section of the facade (`add_knowledge`).
+The methods open transactions and call the modules of this package; knowledge itself is indexed
+through `engine.knowledge`, which this part receives.
 """
 
 from __future__ import annotations
@@ -18,20 +18,18 @@ from engine.coaches import catalog as catalog_mod
 from engine.coaches import install as install_mod
 from engine.coaches.catalog import CatalogEntry
 from engine.coaches.install import Coach
-from engine.coaches.manifest import PackError, version_key
+from engine.coaches.manifest import version_key
 from engine.coaches.pack import PACK_SUFFIX, Pack, open_pack
-from engine.errors import NotFound, UsageError
+from engine.errors import NotFound, PackError, UsageError
 from engine.retrieval.knowledge import KnowledgeDoc, Prebuilt, token_counter
+from engine.session import Part, guarded
+from engine.store import meta
 
 if TYPE_CHECKING:
     import httpx
 
-    from engine.clock import Clock
-    from engine.inference.base import Embedder
-    from engine.inference.models import Models
-    from engine.retrieval.knowledge import KnowledgeIndexReport
-    from engine.store.database import Database
-    from engine.store.profile import ProfilePaths
+    from engine.retrieval.part import Knowledge
+    from engine.session import Session
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): verify, download, embed, index
 BUNDLED = builder_mod.ASSETS / "coaches"
@@ -53,20 +51,15 @@ class InstallReport:
     previous_version: str | None = None
 
 
-class CoachesApi:
-    """Mixed into `Engine`; relies on its `_require_open`, `clock`, `models`, `paths` and `add_knowledge`."""
-
-    paths: ProfilePaths
-    clock: Clock
-    models: Models
-    use_embedder: bool
-    _require_open: Callable[[], Database]
-    add_knowledge: Callable[..., KnowledgeIndexReport]
-    _knowledge_embedder: Callable[[], Embedder | None]
+@guarded
+class Coaches(Part):
+    def __init__(self, session: Session, knowledge: Knowledge) -> None:
+        super().__init__(session)
+        self._knowledge = knowledge
 
     # -- build -------------------------------------------------------------------------------------
 
-    def build_coach(
+    def build(
         self,
         src: Path | str,
         out: Path | str | None,
@@ -75,7 +68,7 @@ class CoachesApi:
         preview: int = 0,
     ) -> builder_mod.BuildReport:
         """Build a pack from a creator's folder with this device's embedder (BM25-only without one)."""
-        embedder = None if preview else self._knowledge_embedder()
+        embedder = None if preview else self._s.loaded_embedder()
         return builder_mod.build(
             src,
             out,
@@ -88,7 +81,7 @@ class CoachesApi:
 
     # -- install -----------------------------------------------------------------------------------
 
-    def install_coach(
+    def install(
         self,
         source: str | Path,
         *,
@@ -116,10 +109,10 @@ class CoachesApi:
 
     def _install_pack(self, pack: Pack, *, progress: Progress | None, force: bool) -> InstallReport:
         started = time.perf_counter()
-        db = self._require_open()
+        db = self._s.db
         m = pack.manifest
         with db.atomic() as conn:  # installing a previewed coach keeps it, and its first messages
-            conn.execute("DELETE FROM meta WHERE key = ?", (PREVIEW_KEY + m.id,))
+            meta.delete(conn, PREVIEW_KEY + m.id)
         with db.lock:
             previous = install_mod.installed_version(db.conn, m.id)
         if previous is not None and not force:
@@ -141,14 +134,14 @@ class CoachesApi:
         with db.atomic() as conn:
             install_mod.remove_knowledge(conn, m.id)
         stage = "index" if prebuilt is not None else "embed"
-        report = self.add_knowledge(
+        report = self._knowledge.add(
             m.id,
             docs,
             (lambda done, total: progress(stage, done, total)) if progress else None,
             prebuilt=prebuilt,
         )
         with db.atomic() as conn:
-            install_mod.write_definition(conn, pack, install_mod.stamp(self.clock()))
+            install_mod.write_definition(conn, pack, install_mod.stamp(self._s.clock()))
         action: Literal["installed", "updated"] = "updated" if previous is not None else "installed"
         embedded = prebuilt is None and report.vectors > 0
         return InstallReport(
@@ -166,7 +159,7 @@ class CoachesApi:
         """The pack's vectors when this device's embedder made the same kind; else None (embed here)."""
         if pack.manifest.embedder_id is None:
             return None
-        embedder = self._knowledge_embedder()
+        embedder = self._s.loaded_embedder()
         if embedder is None or embedder.embedder_id != pack.manifest.embedder_id:
             return None
         vectors = pack.vectors()
@@ -183,7 +176,7 @@ class CoachesApi:
         text = str(source)
         if catalog_mod.is_url(text):
             name = Path(text.split("?", 1)[0]).name or "download"
-            dest = self.paths.home / "packs" / (name if name.endswith(PACK_SUFFIX) else name + PACK_SUFFIX)
+            dest = self._s.paths.home / "packs" / (name if name.endswith(PACK_SUFFIX) else name + PACK_SUFFIX)
             catalog_mod.download(text, dest, progress=progress, transport=transport)
             return open_pack(dest)
         path = Path(source).expanduser()
@@ -194,7 +187,7 @@ class CoachesApi:
         if entry is None:
             raise NotFound(f"no coach pack, folder or catalog entry called {text!r}")
         if catalog_mod.is_url(entry.url):
-            dest = self.paths.home / "packs" / f"{entry.id}-{entry.version}{PACK_SUFFIX}"
+            dest = self._s.paths.home / "packs" / f"{entry.id}-{entry.version}{PACK_SUFFIX}"
             catalog_mod.download(
                 entry.url, dest, sha256=entry.sha256, size=entry.size, progress=progress, transport=transport
             )
@@ -204,7 +197,7 @@ class CoachesApi:
             raise PackError(f"coach pack refused: {local.name} does not match the catalog's checksum")
         return open_pack(local)
 
-    def install_bundled_coaches(self, progress: Progress | None = None) -> list[InstallReport]:
+    def install_bundled(self, progress: Progress | None = None) -> list[InstallReport]:
         """First start (`make run`): install every demo coach shipped in assets/ that is not yet here.
 
         Installs the prebuilt packs listed in assets/coaches/catalog.json; a bundled coach whose pack
@@ -215,19 +208,19 @@ class CoachesApi:
         built: set[str] = set()
         for entry in entries:
             if Path(entry.url).is_file():
-                reports.append(self.install_coach(entry.id, progress=progress, catalog=BUNDLED_CATALOG))
+                reports.append(self.install(entry.id, progress=progress, catalog=BUNDLED_CATALOG))
                 built.add(entry.id)
         for src in sorted(p.parent for p in BUNDLED.glob("*/coach.toml")):
             if src.name in built:
                 continue
-            out = self.paths.home / "packs" / f"{src.name}{PACK_SUFFIX}"
-            self.build_coach(src, out, progress=progress)
-            reports.append(self.install_coach(out, progress=progress))
+            out = self._s.paths.home / "packs" / f"{src.name}{PACK_SUFFIX}"
+            self.build(src, out, progress=progress)
+            reports.append(self.install(out, progress=progress))
         return reports
 
     # -- preview -----------------------------------------------------------------------------------
 
-    def preview_coach(
+    def preview(
         self,
         source: str | Path,
         *,
@@ -236,33 +229,29 @@ class CoachesApi:
         transport: httpx.BaseTransport | None = None,
     ) -> InstallReport:
         """Try a coach before installing it: its pack is verified and indexed as for an install, but
-        it stays out of the installed list and answers `PREVIEW_MESSAGES` messages. `install_coach`
+        it stays out of the installed list and answers `PREVIEW_MESSAGES` messages. `install`
         keeps it (with those messages); `end_preview` removes it."""
         pack = self._fetch_pack(source, progress=progress, catalog=catalog, transport=transport)
-        db = self._require_open()
+        db = self._s.db
         with db.lock:
             installed = install_mod.installed_version(db.conn, pack.manifest.id) is not None
         if installed and not self.is_preview(pack.manifest.id):
             raise UsageError(f"{pack.manifest.name} is already installed: no preview needed")
         report = self.install_pack(pack, progress=progress)
         with db.atomic() as conn:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO NOTHING",
-                (PREVIEW_KEY + pack.manifest.id,),
-            )
+            meta.put_new(conn, PREVIEW_KEY + pack.manifest.id, "1")
         return report
 
     def is_preview(self, coach_id: str) -> bool:
-        return (
-            self._require_open().query_one("SELECT 1 FROM meta WHERE key = ?", (PREVIEW_KEY + coach_id,))
-            is not None
-        )
+        db = self._s.db
+        with db.lock:
+            return meta.get(db.conn, PREVIEW_KEY + coach_id) is not None
 
     def preview_messages_left(self, coach_id: str) -> int | None:
         """Free messages left with a previewed coach; None for an installed one."""
         if not self.is_preview(coach_id):
             return None
-        sent = self._require_open().query_one(
+        sent = self._s.db.query_one(
             "SELECT count(*) FROM messages WHERE coach_id = ? AND role = 'user'", (coach_id,)
         )[0]
         return max(0, PREVIEW_MESSAGES - int(sent))
@@ -271,43 +260,44 @@ class CoachesApi:
         """Drop a previewed coach; the few messages exchanged stay in the coachee's notes."""
         if not self.is_preview(coach_id):
             raise UsageError(f"{coach_id!r} is not being previewed")
-        db = self._require_open()
+        db = self._s.db
         with db.atomic() as conn:
             install_mod.remove_knowledge(conn, coach_id)
             install_mod.remove_definition(conn, coach_id)
-            conn.execute("DELETE FROM meta WHERE key = ?", (PREVIEW_KEY + coach_id,))
+            meta.delete(conn, PREVIEW_KEY + coach_id)
 
     # -- browse, show, remove ----------------------------------------------------------------------
 
-    def coaches(self, *, include_previews: bool = False) -> list[Coach]:
-        db = self._require_open()
+    def list(self, *, include_previews: bool = False) -> list[Coach]:
+        db = self._s.db
         with db.lock:
             found = [c for c in (install_mod.load(db.conn, i) for i in install_mod.list_ids(db.conn)) if c]
         if include_previews:
             return found
-        keys = [str(r[0]) for r in db.query("SELECT key FROM meta WHERE key LIKE ?", (PREVIEW_KEY + "%",))]
+        with db.lock:
+            keys = meta.keys_with_prefix(db.conn, PREVIEW_KEY)
         previews = {k[len(PREVIEW_KEY) :] for k in keys if k.startswith(PREVIEW_KEY)}  # LIKE ignores case
         return [c for c in found if c.id not in previews]
 
-    def coach(self, coach_id: str) -> Coach:
-        db = self._require_open()
+    def get(self, coach_id: str) -> Coach:
+        db = self._s.db
         with db.lock:
             found = install_mod.load(db.conn, coach_id)
         if found is None:
             raise NotFound(f"no coach {coach_id!r} is installed (see `lifeos coach list --catalog`)")
         return found
 
-    def remove_coach(self, coach_id: str) -> int:
+    def remove(self, coach_id: str) -> int:
         """Uninstall: the coach's definition and knowledge go; the coachee's notes, facts and
         conversations with it stay. Returns the number of passages removed."""
-        self.coach(coach_id)
-        db = self._require_open()
+        self.get(coach_id)
+        db = self._s.db
         with db.atomic() as conn:
             removed = install_mod.remove_knowledge(conn, coach_id)
             install_mod.remove_definition(conn, coach_id)
         return removed
 
-    def coach_catalog(
+    def catalog(
         self,
         source: str | Path | None = None,
         *,
@@ -340,4 +330,4 @@ def write_catalog(packs: Iterable[Path], out: Path) -> Path:
     return out
 
 
-__all__ = ["CatalogEntry", "Coach", "CoachesApi", "InstallReport", "write_catalog"]
+__all__ = ["CatalogEntry", "Coach", "InstallReport", "write_catalog"]

@@ -15,20 +15,19 @@ from typing import Any
 
 import httpx
 
-from engine.api import Models, token_counter
-from engine.coaches import builder
+from engine.types import Models, build_pack, token_counter
 
 REPO = Path(__file__).resolve().parents[1]
 STOIC_SRC = REPO / "assets" / "coaches" / "stoic"
-VECTOR_CACHE = REPO / "tests" / "data" / "stoic_vectors.npz"
+VECTOR_CACHE = REPO / "testkit" / "data" / "stoic_vectors.npz"
 
 
-def build_stoic(models: Models, out: Path) -> builder.BuildReport:
+def build_stoic(models: Models, out: Path) -> Any:
     """Build the Stoic pack with the real embedder. Vectors of unchanged passages come from the saved
-    output of the same embedder (tests/data/stoic_vectors.npz): embedding 3,139 windows takes minutes
+    output of the same embedder (testkit/data/stoic_vectors.npz): embedding 3,139 windows takes minutes
     on two busy cores. `test_pack_vectors_are_the_embedders` re-embeds a sample live to prove it."""
     embedder = models.embedder
-    return builder.build(
+    return build_pack(
         STOIC_SRC,
         out,
         embedder=embedder,
