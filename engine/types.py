@@ -15,6 +15,7 @@ from engine.clock import iso_utc
 from engine.coaches.catalog import CatalogEntry
 from engine.coaches.install import Coach
 from engine.coaches.part import InstallReport
+from engine.coaches.playbook import Move
 from engine.heartbeat.notify import InboxItem
 from engine.heartbeat.part import HeartbeatReport, RoleResult
 from engine.memory.capture import CaptureResult
@@ -22,7 +23,7 @@ from engine.memory.entities import Entity
 from engine.memory.facts import Fact
 from engine.memory.notes import Note, SearchHit
 from engine.memory.notes_part import NewNote
-from engine.memory.part import ArchiveProposal, EntityPage, IndexReport, NewFact, SynthesisReport
+from engine.memory.part import ArchiveProposal, EntityPage, IndexReport, MemoryItem, NewFact, SynthesisReport
 from engine.memory.recall import RecallHit
 from engine.memory.remember import FactResult, Suggestion
 from engine.memory.tacit import HourWindow
@@ -56,6 +57,8 @@ __all__ = [
     "KnowledgeDoc",
     "KnowledgeHit",
     "KnowledgeResults",
+    "MemoryItem",
+    "Move",
     "NewFact",
     "NewNote",
     "Note",

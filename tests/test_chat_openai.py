@@ -107,7 +107,10 @@ def test_mock_cloud_llm_timeout_over_loopback_falls_back_to_grounded(engine: Eng
         reasoner = engine.chat.make_reasoner("openai", base_url=base, model="kimi-k2.5", timeout=0.5)
         pieces: list[str] = []
         reply = engine.chat.send(
-            "stoic", "My boss criticised me in front of everyone", reasoner=reasoner, on_text=pieces.append
+            "stoic",
+            "How do I stop being angry at people who wrong me?",
+            reasoner=reasoner,
+            on_text=pieces.append,
         )
     assert (reply.reasoner, reply.fallback_from) == ("grounded", "openai")
     assert "did not answer in time" in (reply.notice or "") and "Offline reply" in "".join(pieces)

@@ -198,9 +198,7 @@ def test_cli_memo(memo_wav: Path, tmp_path: Path) -> None:
 
 def test_a_cited_passage_opens_again_from_its_ref(engine: Engine) -> None:
     engine.coaches.install("stoic")
-    reply = engine.chat.send(
-        "stoic", "My boss criticised me in front of everyone and I can't stop replaying it"
-    )
+    reply = engine.chat.send("stoic", "How do I stop being angry at people who wrong me?")
     assert reply.citations
     stored = engine.chat.conversation("stoic")[-1]
     assert stored.role == "assistant" and stored.meta["citations"] == [c.ref for c in reply.citations]

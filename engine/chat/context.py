@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.coaches.playbook import Move, render
+from engine.coaches.playbook import Move
+from engine.memory.part import MemoryItem
 
 MAX_TURNS = 20
 DEFAULT_BUDGET = 6000
@@ -39,19 +40,6 @@ class ContextPassage:
     author: str
     score: float
     relevance: float = 0.0  # cosine similarity of the message to the passage (0 when unknown)
-
-
-@dataclass(frozen=True)
-class MemoryItem:
-    """Something the coachee told the app: a fact, a note, or an entity's Hot/Warm summary."""
-
-    kind: str  # "fact", "note" or "summary"
-    id: str
-    text: str
-    entity: str | None = None  # the project, area or person it is about
-    entity_type: str = ""  # project, area, resource, person… (how to speak of it)
-    tier: str = ""
-    relevance: float = 0.0  # cosine similarity to the message (0 when unknown)
 
 
 @dataclass(frozen=True)
@@ -149,7 +137,7 @@ def system_prompt(ctx: ChatContext) -> str:
         parts.append("\n\n".join(lines))
     if ctx.moves:
         picks = [m.move for m in ctx.moves[:MOVES_IN_PROMPT]]
-        lines = "\n\n".join(f"({m.kind}) {render(m)}" for m in picks)
+        lines = "\n\n".join(f"({m.kind}) {m.render()}" for m in picks)
         parts.append(
             f"# Coaching moves from your playbook that fit this moment (adapt, don't recite)\n\n{lines}"
         )

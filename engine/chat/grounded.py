@@ -28,7 +28,7 @@ from collections.abc import Iterator, Sequence
 from engine.chat.context import ChatContext, ContextPassage, MemoryItem, ScoredMove
 from engine.chat.intent import ADVICE, DECISION, PLAN, VENT, WORDS
 from engine.chat.reasoners import Citations, Event, MemoryUsed, Reasoner, ReplyRequest, TextDelta
-from engine.coaches.playbook import Move, render
+from engine.coaches.playbook import Move
 from engine.retrieval.chunking import split_sentences
 
 MAX_QUOTE_WORDS = 48
@@ -39,7 +39,10 @@ QUOTE_THRESHOLD = 0.46
 STRONG_QUOTE = 0.52  # a second quote only when both clear this (100 % on topic there, 6 % of queries)
 MEMORY_RELEVANCE = 0.45  # cosine similarity from which a fact is "about" the message
 MEMORY_OVERLAP = 2  # or this many shared content words (lexical profiles, no vectors)
-ACK_FLOOR = 0.25  # below this no acknowledgement in the playbook fits; the persona's own is used
+# Fits are cosine similarities less part of each move's hubness (engine.chat.moves), so they sit
+# lower than raw cosines: about 0.3-0.45 for a move written for the situation, near 0 for none.
+ACK_FLOOR = 0.05  # below this no acknowledgement in the playbook fits; the persona's own is used
+FOLLOW_FLOOR = 0.05  # likewise for a follow-up
 CORE_BY_INTENT: dict[str, tuple[str, ...]] = {
     WORDS: ("script", "technique"),
     PLAN: ("plan", "technique"),
@@ -289,7 +292,7 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
         opener = take(("acknowledge",), None, ACK_FLOOR)
         first = opener.text if opener else pick(_strings(voice, "acknowledge"), seed, "ack", said)
     else:
-        follow = take(("followup",), None)
+        follow = take(("followup",), None, FOLLOW_FLOOR)
         first = follow.text if follow else pick(_strings(voice, "follow"), seed, "follow", said)
     if first:
         paragraphs.append(first)
@@ -315,7 +318,7 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
             lines += ["", also.format(author=_author(extra)), "", f"> {extra_quote} [{extra.ref}]"]
         paragraphs.append("\n".join(lines))
     if core is not None:
-        paragraphs.append(render(core))
+        paragraphs.append(core.render())
 
     # 4 · their own memory
     memory = relevant_memory(ctx.memory, ctx.message, said)

@@ -22,18 +22,39 @@ import numpy as np
 from engine.chat.context import ScoredMove
 from engine.coaches.playbook import Move
 
-MESSAGE_WEIGHT = 0.6  # the rest goes to the conversation's topic
+MESSAGE_WEIGHT = 0.5  # the rest goes to the conversation's topic
 TOPIC_TURNS = 3  # the person's last messages that make the topic
+HUB_NEIGHBOURS = 10
+HUB_PENALTY = 0.5  # share of a move's hubness taken off its fit
 
 Embed = Callable[[list[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
 class MoveVectors:
-    """Unit vectors of a playbook: `rows[i]` belongs to move `owner[i]` (an index into the moves)."""
+    """Unit vectors of a playbook: `rows[i]` belongs to move `owner[i]` (an index into the moves),
+    and each move's `hub` score (see `hubness`)."""
 
     owner: np.ndarray
     rows: np.ndarray
+    hub: np.ndarray
+
+
+def hubness(owner: np.ndarray, rows: np.ndarray, n: int, k: int = HUB_NEIGHBOURS) -> np.ndarray:
+    """How close each move sits to everything: the mean similarity of its rows' `k` nearest rows of
+    *other* moves. In a sentence-embedding space some texts are near every query (a "hub") and would
+    win every turn; subtracting part of this, as CSLS does for word translation, lets the move that
+    is specifically about the message win instead. The other moves' situations stand in for the
+    messages a coach receives."""
+    sims = rows @ rows.T
+    sims[owner[:, None] == owner[None, :]] = -1.0  # a move is not its own neighbour
+    k = max(1, min(k, rows.shape[0] - 1))
+    nearest = np.sort(sims, axis=1)[:, -k:].mean(axis=1)
+    hub = np.zeros(n, dtype=np.float32)
+    counts = np.zeros(n, dtype=np.float32)
+    np.add.at(hub, owner, nearest)
+    np.add.at(counts, owner, 1.0)
+    return hub / np.maximum(counts, 1.0)
 
 
 _cache: dict[tuple[str, str, str], tuple[list[str], MoveVectors]] = {}
@@ -43,24 +64,26 @@ _lock = threading.Lock()
 def move_vectors(
     key: tuple[str, str, str],
     moves: Sequence[Move],
-    stored: tuple[str, list[str], np.ndarray] | None,
+    load_stored: Callable[[], tuple[str, list[str], np.ndarray] | None],
     embed: Embed,
 ) -> MoveVectors:
-    """The vectors of `moves`: the installed ones when they match the embedder (key[2]) and cover
-    every move, else embedded here once and cached under `key` (coach id, version stamp, embedder)."""
+    """The vectors of `moves`, cached under `key` (coach id, version stamp, embedder id): the
+    installed ones when they match the embedder and cover every move, else embedded here once."""
     ids = [m.id for m in moves]
-    position = {move_id: i for i, move_id in enumerate(ids)}
-    if stored is not None and stored[0] == key[2] and set(ids) <= set(stored[1]):
-        keep = [r for r, move_id in enumerate(stored[1]) if move_id in position]
-        owner = np.array([position[stored[1][r]] for r in keep], dtype=np.int64)
-        return MoveVectors(owner, _units(stored[2][keep]))
     with _lock:
         hit = _cache.get(key)
     if hit is not None and hit[0] == ids:
         return hit[1]
-    owner = np.array([i for i, m in enumerate(moves) for _ in m.embedding_texts()], dtype=np.int64)
-    rows = _units(np.asarray(embed([t for m in moves for t in m.embedding_texts()]), dtype=np.float32))
-    vectors = MoveVectors(owner, rows)
+    position = {move_id: i for i, move_id in enumerate(ids)}
+    stored = load_stored()
+    if stored is not None and stored[0] == key[2] and set(ids) <= set(stored[1]):
+        keep = [r for r, move_id in enumerate(stored[1]) if move_id in position]
+        owner = np.array([position[stored[1][r]] for r in keep], dtype=np.int64)
+        rows = _units(stored[2][keep])
+    else:
+        owner = np.array([i for i, m in enumerate(moves) for _ in m.embedding_texts()], dtype=np.int64)
+        rows = _units(np.asarray(embed([t for m in moves for t in m.embedding_texts()]), dtype=np.float32))
+    vectors = MoveVectors(owner, rows, hubness(owner, rows, len(moves)))
     with _lock:
         _cache[key] = (ids, vectors)
     return vectors
@@ -87,7 +110,7 @@ def rank(
         return []
     if vectors is not None and message is not None:
         per_move = [_best_per_move(vectors, v, len(moves)) for v in (message, topic, statement)]
-        msg, top, stat = (p if p is not None else per_move[0] for p in per_move)
+        msg, top, stat = ((p if p is not None else per_move[0]) - HUB_PENALTY * vectors.hub for p in per_move)
     else:
         texts = [set().union(*(words_of(t) for t in m.embedding_texts())) for m in moves]
         msg, top, stat = (np.array([_overlap(t, w) for t in texts], dtype=np.float32) for w in words)

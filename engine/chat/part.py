@@ -25,25 +25,16 @@ from engine.chat.grounded import GroundedReasoner, content_words
 from engine.chat.intent import detect_intent
 from engine.chat.reasoners import Citations, MemoryUsed, Reasoner, ReplyRequest, TextDelta, ToolCall
 from engine.clock import iso_utc, new_id
-from engine.coaches import install as install_mod
-from engine.coaches.builder import split_front_matter
-from engine.errors import LifeOSError, NotFound, ReasonerUnavailable, UsageError
-from engine.memory import entities as entities_mod
-from engine.memory import facts as facts_mod
-from engine.memory import recall as recall_mod
+from engine.errors import NotFound, ReasonerUnavailable, UsageError
 from engine.retrieval import pipeline as pipeline_mod
-from engine.retrieval import vectors as vectors_mod
 from engine.retrieval.chunking import split_sentences
 from engine.session import Part, guarded
 from engine.settings import Setting, json_setting
 from engine.store.outbox import record_change
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from engine.coaches.install import Coach
     from engine.coaches.part import Coaches
-    from engine.memory.entities import Entity
     from engine.memory.notes_part import Notes
     from engine.memory.part import Memory
     from engine.retrieval.part import Knowledge
@@ -349,7 +340,7 @@ class Chat(Part):
         budget: int,
         timings: dict[str, float],
     ) -> tuple[ChatContext, list[str]]:
-        voice, persona = split_front_matter(coach.soul)
+        voice, persona = coach.voice, coach.persona
         t = time.perf_counter()
         found = self._knowledge.search(coach.id, message, limit=PASSAGES)
         timings["knowledge"] = (time.perf_counter() - t) * 1000
@@ -382,13 +373,10 @@ class Chat(Part):
         embedder = self._s.loaded_embedder()
         if embedder is None:
             return moves_mod.rank(coach.playbook, None, None, None, None, words=words, words_of=content_words)
-        db = self._s.db
-        with db.lock:
-            stored = install_mod.playbook_vectors(db.conn, coach.id)
         vectors = moves_mod.move_vectors(
             (coach.id, coach.installed_at, embedder.embedder_id),
             coach.playbook,
-            stored,
+            lambda: self._coaches.playbook_vectors(coach.id),
             lambda texts: embedder.embed_batch(texts, kind="document"),
         )
         message_vector = pipeline_mod.query_vector(embedder, message)
@@ -405,65 +393,16 @@ class Chat(Part):
         )
 
     def _memory(self, message: str) -> list[MemoryItem]:
-        """Recalled facts (with their similarity to the message) and the Hot/Warm summaries of the
-        entities they are about plus the most recently active projects. Nothing is touched here:
-        only the facts a reply actually uses get their access bumped (`_write_back`)."""
-        db = self._s.db
+        """What the coachee's memory holds about this message (engine.memory.for_message)."""
         embedder = self._s.loaded_embedder()
         vector = pipeline_mod.query_vector(embedder, message) if embedder is not None else None
-        now = self._s.clock()
-        with db.lock:
-            conn = db.conn
-            hits = recall_mod.recall(
-                conn,
-                message,
-                now=now,
-                query_vector=vector,
-                embedder_id=embedder.embedder_id if embedder else None,
-                limit=MEMORY_HITS,
-            )
-            facts = [h for h in hits if h.kind == "fact" and h.fact is not None]
-            similarity = _fact_similarity(
-                conn, [h.id for h in facts], vector, embedder.embedder_id if embedder else None
-            )
-            items: list[MemoryItem] = []
-            entity_ids: list[str] = []
-            known: dict[str, Entity] = {}  # each entity read once per turn
-            for h in facts:
-                assert h.fact is not None
-                first = h.fact.related_entities[:1]
-                for entity_id in first:
-                    if entity_id not in known:
-                        known[entity_id] = entities_mod.get(conn, entity_id)
-                entity_ids.extend(first)
-                about = known[first[0]] if first else None
-                items.append(
-                    MemoryItem(
-                        "fact",
-                        h.id,
-                        h.text,
-                        about.name if about else None,
-                        about.type if about else "",
-                        h.tier,
-                        similarity.get(h.id, 0.0),
-                    )
-                )
-            words = content_words(message)
-            projects = entities_mod.list_entities(conn, type_="project")
-            projects.sort(key=lambda e: e.updated_at, reverse=True)
-            for project in projects:
-                known.setdefault(project.id, project)
-            mentioned = [e.id for e in projects if content_words(e.name) & words]
-            summaries: list[MemoryItem] = []
-            for entity_id in dict.fromkeys(
-                [*entity_ids, *mentioned, *(e.id for e in projects[:SUMMARY_ENTITIES])]
-            ):
-                entity = known[entity_id]
-                if entity.summary_md.strip() and len(summaries) < SUMMARY_ENTITIES + 2:
-                    summaries.append(
-                        MemoryItem("summary", entity.id, entity.summary_md.strip(), entity.name, entity.type)
-                    )
-        return items + summaries
+        return self._memory_part.for_message(
+            message,
+            vector,
+            embedder.embedder_id if embedder else None,
+            hits=MEMORY_HITS,
+            summaries=SUMMARY_ENTITIES,
+        )
 
     def _citations(self, coach: Coach, ctx: ChatContext, turn: _Turn) -> list[Citation]:
         """The passages the reply cited (from its `Citations` events) that this turn can resolve:
@@ -500,12 +439,13 @@ class Chat(Part):
                     (message_id, reply.conversation_id, coach.id, role, content, json.dumps(data), stamp),
                 )
                 record_change(conn, "messages", message_id, "insert", self._s.device_id, now)
-            facts_mod.touch(conn, reply.memory_used, now=now)
-        cites = ", ".join(c.ref for c in reply.citations)
-        body = f"**You:** {message}\n\n**{coach.name}:** {reply.text}"
-        if cites:
-            body += f"\n\n_Sources: {cites}_"
-        self._notes.add(body, title=f"Chat with {coach.name}", kind="chat", source=f"coach:{coach.id}")
+            # One transaction with the messages (nested parts write in savepoints of it).
+            self._memory_part.mark_used(reply.memory_used)
+            cites = ", ".join(c.ref for c in reply.citations)
+            body = f"**You:** {message}\n\n**{coach.name}:** {reply.text}"
+            if cites:
+                body += f"\n\n_Sources: {cites}_"
+            self._notes.add(body, title=f"Chat with {coach.name}", kind="chat", source=f"coach:{coach.id}")
 
 
 def _author(coach: Coach, ref: str) -> str:
@@ -513,20 +453,3 @@ def _author(coach: Coach, ref: str) -> str:
         if source.covers(ref):
             return source.author
     return ""
-
-
-def _fact_similarity(
-    conn: Any, fact_ids: list[str], vector: np.ndarray | None, embedder_id: str | None
-) -> dict[str, float]:
-    """Cosine similarity of the message to each fact, from the facts' stored vectors (no model call)."""
-    if vector is None or embedder_id is None or not fact_ids:
-        return {}
-    rows = conn.execute(
-        f"SELECT id, seq FROM facts WHERE id IN ({','.join('?' * len(fact_ids))})", fact_ids
-    ).fetchall()
-    seqs = {int(seq): str(fid) for fid, seq in rows}
-    try:
-        sims = vectors_mod.similarities(conn, "facts", vector, list(seqs), embedder_id)
-    except LifeOSError:
-        return {}
-    return {seqs[s]: v for s, v in sims.items()}

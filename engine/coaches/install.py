@@ -13,11 +13,13 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from engine.clock import iso_utc
 from engine.coaches import playbook as playbook_mod
+from engine.coaches.builder import split_front_matter
 from engine.coaches.manifest import Manifest, parse
 from engine.coaches.pack import Pack
 from engine.coaches.playbook import Move
@@ -48,6 +50,16 @@ class Coach:
     @property
     def description(self) -> str:
         return self.manifest.description
+
+    @property
+    def voice(self) -> dict[str, Any]:
+        """The persona's phrases for the offline composer (soul.md's front matter)."""
+        return split_front_matter(self.soul)[0]
+
+    @property
+    def persona(self) -> str:
+        """soul.md without its front matter: who the coach is, for a model's system prompt."""
+        return split_front_matter(self.soul)[1]
 
 
 def doc_name(coach_id: str, part: str) -> str:

@@ -27,6 +27,7 @@ from engine.store import meta
 
 if TYPE_CHECKING:
     import httpx
+    import numpy as np
 
     from engine.retrieval.part import Knowledge
     from engine.session import Session
@@ -286,6 +287,12 @@ class Coaches(Part):
         if found is None:
             raise NotFound(f"no coach {coach_id!r} is installed (see `lifeos coach list --catalog`)")
         return found
+
+    def playbook_vectors(self, coach_id: str) -> tuple[str, list[str], np.ndarray] | None:
+        """The installed playbook vectors of a coach: (embedder id, the move id of each row, rows)."""
+        db = self._s.db
+        with db.lock:
+            return install_mod.playbook_vectors(db.conn, coach_id)
 
     def remove(self, coach_id: str) -> int:
         """Uninstall: the coach's definition and knowledge go; the coachee's notes, facts and

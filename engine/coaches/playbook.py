@@ -54,6 +54,16 @@ class Move:
             return False
         return intent is None or not self.intents or intent in self.intents
 
+    def render(self) -> str:
+        """The move as a reply shows it: its text, then its steps (numbered, quoted for a script)."""
+        if not self.steps:
+            return self.text
+        if self.kind == "script":
+            return self.text + "\n\n" + "\n>\n".join(f"> {s}" for s in self.steps)
+        if self.kind == "plan":
+            return self.text + "\n\n" + "\n".join(f"- {s}" for s in self.steps)
+        return self.text + "\n\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(self.steps, 1))
+
     def embedding_texts(self) -> list[str]:
         """What is embedded, one vector each: every situation (when it fits) and the text (what it
         is about). A message matches a move by its closest one, so one apt situation is enough."""
@@ -141,15 +151,3 @@ def from_json(text: str) -> list[Move]:
         )
         for d in json.loads(text)
     ]
-
-
-def render(move: Move) -> str:
-    """The move as the reply shows it: its text, then its steps (numbered, or quoted for a script)."""
-    if not move.steps:
-        return move.text
-    if move.kind == "script":
-        lines = [f"> {s}" for s in move.steps]
-        return move.text + "\n\n" + "\n>\n".join(lines)
-    if move.kind == "plan":
-        return move.text + "\n\n" + "\n".join(f"- {s}" for s in move.steps)
-    return move.text + "\n\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(move.steps, 1))

@@ -17,7 +17,6 @@ from typing import Any
 
 from engine.clock import iso_utc, new_id
 from engine.errors import NotFound, UsageError
-from engine.memory.notes import insert_note
 from engine.store.connection import Connection
 
 
@@ -50,8 +49,8 @@ class InboxItem:
 _COLUMNS = "id, kind, title, body, reason, action, created_at, read_at, snoozed_until, done_at"
 
 
-def deliver(conn: Connection, check_in: CheckIn, *, now: datetime, device_id: str) -> bool:
-    """Store the check-in unless it was already delivered; log it in today's daily note."""
+def deliver(conn: Connection, check_in: CheckIn, *, now: datetime) -> bool:
+    """Store the check-in unless it was already delivered (the caller logs it in today's notes)."""
     cursor = conn.execute(
         "INSERT OR IGNORE INTO notifications (id, kind, title, body, reason, action, dedupe_key, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -66,18 +65,7 @@ def deliver(conn: Connection, check_in: CheckIn, *, now: datetime, device_id: st
             iso_utc(now),
         ),
     )
-    if cursor.rowcount != 1:
-        return False
-    insert_note(
-        conn,
-        f"Check-in: {check_in.title}\n{check_in.body}\nWhy: {check_in.reason}",
-        title=f"Check-in: {check_in.title}",
-        kind="daily",
-        source="heartbeat",
-        now=now,
-        device_id=device_id,
-    )
-    return True
+    return cursor.rowcount == 1
 
 
 def _row(row: tuple) -> InboxItem:

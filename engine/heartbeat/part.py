@@ -20,14 +20,11 @@ from engine.heartbeat.notify import CheckIn, InboxItem, deliver, os_notify
 from engine.heartbeat.notify import inbox as inbox_items
 from engine.heartbeat.notify import update as update_item
 from engine.heartbeat.power import PowerState, power_state
-from engine.memory import entities as entities_mod
-from engine.memory import graph as graph_mod
 from engine.memory.notes_part import Notes
-from engine.memory.part import Memory, last_activity_of
+from engine.memory.part import Memory
 from engine.memory.tacit import HourWindow
 from engine.session import Part, Session, guarded
 from engine.settings import Setting, Settings
-from engine.store.connection import Connection
 
 DEFAULT_FREQUENCY = "weekly"
 QUIET_HOURS: Setting[str | None] = Setting("settings.quiet_hours", None)  # None: the default; "": none
@@ -182,8 +179,14 @@ class Heartbeat(Part):
         sent: list[str] = []
         with self._s.db.atomic() as conn:
             for check_in in check_ins:
-                if deliver(conn, check_in, now=now, device_id=self._s.device_id):
-                    sent.append(check_in.title)
+                if deliver(conn, check_in, now=now):
+                    sent.append(check_in.title)  # and logged in today's notes, in the same transaction
+                    self._notes.add(
+                        f"Check-in: {check_in.title}\n{check_in.body}\nWhy: {check_in.reason}",
+                        title=f"Check-in: {check_in.title}",
+                        kind="daily",
+                        source="heartbeat",
+                    )
         if notify_os:
             for check_in in check_ins:
                 if check_in.title in sent:
@@ -246,9 +249,9 @@ class Heartbeat(Part):
     # C · proactive check-ins
     def _role_checkins(self, now: datetime, notify_os: bool) -> tuple[RoleResult, dict[str, Any] | None]:
         db = self._s.db
+        projects, areas = self._snapshot()
         with db.lock:
             conn = db.conn
-            projects, areas = self._snapshot(conn)
             coaches = [
                 CoachInfo(r[0], r[1], self.checkin_frequency(r[0]))
                 for r in conn.execute(
@@ -270,15 +273,15 @@ class Heartbeat(Part):
         sent = self._deliver(check_ins, now, notify_os)
         return RoleResult("checkins", bool(sent), f"{len(sent)} check-in(s)", 0, sent), None
 
-    def _snapshot(self, conn: Connection) -> tuple[list[ProjectInfo], list[AreaInfo]]:
+    def _snapshot(self) -> tuple[list[ProjectInfo], list[AreaInfo]]:
         projects, areas = [], []
-        for entity in entities_mod.list_entities(conn):
+        tz = self._s.clock().tzinfo
+        for entity, seen in self._memory.activity():
             if entity.type == "project":
                 deadline = date.fromisoformat(entity.deadline[:10]) if entity.deadline else None
                 projects.append(ProjectInfo(entity.id, entity.name, deadline, entity.status))
-            elif entity.type == "area":
-                seen = last_activity_of(conn, entity).astimezone(self._s.clock().tzinfo)
-                areas.append(AreaInfo(entity.id, entity.name, seen, entity.status))
+            else:
+                areas.append(AreaInfo(entity.id, entity.name, seen.astimezone(tz), entity.status))
         return projects, areas
 
     # D · index refresh
@@ -290,8 +293,7 @@ class Heartbeat(Part):
             return RoleResult("index", False, "nothing changed"), state
         report = self._memory.refresh_index()
         self._notes.optimize_indexes()
-        with db.atomic() as conn:
-            pruned = graph_mod.prune_orphans(conn)
+        pruned = self._memory.prune_orphan_edges()
         embedded = report.notes + report.facts
         detail = {"embedded": embedded, "pruned_edges": pruned}
         return RoleResult("index", True, "changes since last refresh", int(embedded > 0), [], detail), {

@@ -6,6 +6,7 @@ Methods here only open transactions and call the memory modules; the rules live 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from engine.session import Part, guarded
 from engine.store.connection import Connection
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from engine.memory.notes_part import Notes
     from engine.session import Session
 
@@ -56,6 +59,19 @@ class EntityPage:
     active: list[tuple[Fact, str]]  # (fact, tier)
     history: list[Fact]  # superseded facts, oldest first
     neighbours: list[Entity]
+
+
+@dataclass(frozen=True)
+class MemoryItem:
+    """Something the coachee told the app, as a chat turn draws on it: a fact or an entity's summary."""
+
+    kind: str  # "fact" or "summary"
+    id: str
+    text: str
+    entity: str | None = None  # the project, area or person it is about
+    entity_type: str = ""  # project, area, resource, person… (how to speak of it)
+    tier: str = ""
+    relevance: float = 0.0  # cosine similarity to the message (0 when unknown)
 
 
 @dataclass(frozen=True)
@@ -577,6 +593,87 @@ class Memory(Part):
                     progress(done["notes"] + done["facts"], total)
         return IndexReport(done["notes"], done["facts"], embedder.embedder_id)
 
+    # -- for a chat turn and the heartbeat ---------------------------------------------------------
+
+    def for_message(
+        self,
+        message: str,
+        vector: np.ndarray | None,
+        embedder_id: str | None,
+        *,
+        hits: int,
+        summaries: int,
+    ) -> list[MemoryItem]:
+        """Recalled facts (with their similarity to the message) and the Hot/Warm summaries of the
+        entities they are about plus the most recently active projects. Nothing is touched here:
+        only the facts a reply actually uses get their access bumped (`mark_used`)."""
+        db = self._s.db
+        now = self._s.clock()
+        with db.lock:
+            conn = db.conn
+            found = recall_mod.recall(
+                conn, message, now=now, query_vector=vector, embedder_id=embedder_id, limit=hits
+            )
+            facts = [h for h in found if h.kind == "fact" and h.fact is not None]
+            similarity = semantic_similarities(conn, [h.id for h in facts], vector, embedder_id)
+            items: list[MemoryItem] = []
+            entity_ids: list[str] = []
+            known: dict[str, Entity] = {}  # each entity read once per turn
+            for h in facts:
+                assert h.fact is not None
+                first = h.fact.related_entities[:1]
+                for entity_id in first:
+                    if entity_id not in known:
+                        known[entity_id] = entities_mod.get(conn, entity_id)
+                entity_ids.extend(first)
+                about = known[first[0]] if first else None
+                items.append(
+                    MemoryItem(
+                        "fact",
+                        h.id,
+                        h.text,
+                        about.name if about else None,
+                        about.type if about else "",
+                        h.tier,
+                        similarity.get(h.id, 0.0),
+                    )
+                )
+            words = _words(message)
+            projects = entities_mod.list_entities(conn, type_="project")
+            projects.sort(key=lambda e: e.updated_at, reverse=True)
+            for project in projects:
+                known.setdefault(project.id, project)
+            mentioned = [e.id for e in projects if _words(e.name) & words]
+            out: list[MemoryItem] = []
+            for entity_id in dict.fromkeys([*entity_ids, *mentioned, *(e.id for e in projects[:summaries])]):
+                entity = known[entity_id]
+                if entity.summary_md.strip() and len(out) < summaries + 2:
+                    out.append(
+                        MemoryItem("summary", entity.id, entity.summary_md.strip(), entity.name, entity.type)
+                    )
+        return items + out
+
+    def mark_used(self, fact_ids: list[str]) -> None:
+        """The facts a reply drew on count as used (their decay clock slows)."""
+        if fact_ids:
+            with self._s.db.atomic() as conn:
+                facts_mod.touch(conn, fact_ids, now=self._s.clock())
+
+    def activity(self) -> list[tuple[Entity, datetime]]:
+        """Every project and area with when it was last active (the heartbeat's check-in rules)."""
+        db = self._s.db
+        with db.lock:
+            return [
+                (e, last_activity_of(db.conn, e))
+                for e in entities_mod.list_entities(db.conn)
+                if e.type in ("project", "area")
+            ]
+
+    def prune_orphan_edges(self) -> int:
+        """Drop graph edges whose ends are gone (the heartbeat's index refresh)."""
+        with self._s.db.atomic() as conn:
+            return graph_mod.prune_orphans(conn)
+
     # -- tacit knowledge -------------------------------------------------------------------------
 
     def tacit_knowledge(self) -> str:
@@ -610,3 +707,26 @@ class Memory(Part):
         db = self._s.db
         row = db.query_one("SELECT body FROM documents WHERE name = ?", (TACIT_DOC,))
         return tacit_mod.parse_windows(row[0] if row else self.tacit_knowledge())
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2}
+
+
+def semantic_similarities(
+    conn: Connection, fact_ids: list[str], vector: np.ndarray | None, embedder_id: str | None
+) -> dict[str, float]:
+    """Cosine similarity of the message to each fact, from the facts' stored vectors (no model call)."""
+    if vector is None or embedder_id is None or not fact_ids:
+        return {}
+    from engine.retrieval import vectors as vectors_mod
+
+    rows = conn.execute(
+        f"SELECT id, seq FROM facts WHERE id IN ({','.join('?' * len(fact_ids))})", fact_ids
+    ).fetchall()
+    seqs = {int(seq): str(fid) for fid, seq in rows}
+    try:
+        sims = vectors_mod.similarities(conn, "facts", vector, list(seqs), embedder_id)
+    except LifeOSError:
+        return {}
+    return {seqs[s]: v for s, v in sims.items()}
