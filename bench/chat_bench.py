@@ -6,7 +6,7 @@ and time to first streamed token against an in-process OpenAI-compatible server.
   on top (minutes on two busy cores; run `--embed` to time that too).
 - Install: the built pack into fresh encrypted profiles (verify every checksum, store passages and
   prebuilt vectors), best and median of `--installs` runs.
-- Offline reply: full `Engine.chat` turns with the `grounded` reasoner (retrieval of passages and
+- Offline reply: full `engine.chat.send` turns with the `grounded` reasoner (retrieval of passages and
   memory, composition, write-back to the conversation and daily notes), over the public stoic queries
   (each a new message, so each query is embedded cold, as in real use).
 - 100k: the Stoic coach's knowledge grown to `--big` passages with perturbed copies of its passages and
@@ -61,14 +61,19 @@ def _queries(n: int) -> list[str]:
 def _turns(engine: Engine, queries: list[str]) -> dict[str, Any]:
     totals: list[float] = []
     stages: dict[str, list[float]] = {}
+    quoted = 0
     for q in queries:
         start = time.perf_counter()
         reply = engine.chat.send("stoic", q)
         totals.append(time.perf_counter() - start)
-        for stage in ("knowledge", "memory", "reply"):
+        for stage in ("knowledge", "memory", "moves", "reply"):
             stages.setdefault(stage, []).append(reply.timings_ms.get(stage, 0.0) / 1000)
-        assert reply.citations, q
-    return {"total": percentiles(totals), **{k: percentiles(v) for k, v in stages.items()}}
+        quoted += bool(reply.citations)
+    return {
+        "total": percentiles(totals),
+        **{k: percentiles(v) for k, v in stages.items()},
+        "quoting_share": round(quoted / len(queries), 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,7 +51,7 @@ def test_a_bad_move_is_refused_naming_the_file_and_the_move(text: bytes, message
 
 def test_move_ids_are_unique_across_files() -> None:
     assert [m.id for m in parse_files({"a.toml": GOOD})] == ["breathe"]
-    with pytest.raises(PackError, match="'breathe' is already used in a.toml"):
+    with pytest.raises(PackError, match=r"'breathe' is already used in a\.toml"):
         parse_files({"a.toml": GOOD, "b.toml": GOOD})
 
 
