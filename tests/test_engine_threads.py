@@ -96,7 +96,8 @@ def test_lock_and_unlock_200_times_while_threads_work(profile: Path, models: Mod
         "capture": capture,
         "recall": lambda e, i: e.memory.recall("garden shed plans"),
         "chat": lambda e, i: e.chat.send("stoic", f"I keep worrying about the shed, attempt {i}"),
-        "heartbeat": lambda e, i: e.heartbeat.run(roles=["index", "extract"], force=True, notify_os=False),
+        "heartbeat": lambda e, i: e.heartbeat.run(roles=["extract", "checkins"], force=True, notify_os=False),
+        "index refresh": lambda e, i: e.memory.refresh_index(batch=4),  # the heartbeat's role D
     }
     threads = [threading.Thread(target=worker, args=(n, a), daemon=True) for n, a in actions.items()]
     for t in threads:

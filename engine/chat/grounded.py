@@ -43,6 +43,7 @@ MEMORY_OVERLAP = 2  # or this many shared content words (lexical profiles, no ve
 # lower than raw cosines: about 0.3-0.45 for a move written for the situation, near 0 for none.
 ACK_FLOOR = 0.05  # below this no acknowledgement in the playbook fits; the persona's own is used
 FOLLOW_FLOOR = 0.05  # likewise for a follow-up
+QUESTION_FLOOR = 0.05  # and for the closing question
 CORE_BY_INTENT: dict[str, tuple[str, ...]] = {
     WORDS: ("script", "technique"),
     PLAN: ("plan", "technique"),
@@ -51,6 +52,9 @@ CORE_BY_INTENT: dict[str, tuple[str, ...]] = {
     VENT: ("reframe", "technique"),
 }
 CONTINUING_VENT = ("technique", "reframe")  # told more: offer something to do with it
+INTENT_ONLY = ("script", "plan")  # offered only to someone who asked for words or a plan
+INTENT_BONUS = 0.05
+CORE_FLOOR = 0.05  # a core move that fits less than this is left out: nothing beats something off-topic
 
 STOP = frozenset(
     """a about above after again against all am an and any are as at be because been before being below
@@ -261,12 +265,23 @@ def used_moves(moves: Sequence[ScoredMove], said: str) -> set[str]:
 def best_move(
     moves: Sequence[ScoredMove], kinds: Sequence[str], moment: str, intent: str | None, used: set[str]
 ) -> ScoredMove | None:
-    """The best-fitting unused move of the first kind in `kinds` that has one."""
+    """The best-fitting unused move of the first kind in `kinds` that has one.
+
+    Words to say and plans are only offered to someone who asked for them (their `intents` must
+    include this one); for the other kinds a move written for this request gets a small preference,
+    but a move that fits the situation better still wins."""
     for kind in kinds:
-        for scored in moves:  # sorted best first
+        strict = kind in INTENT_ONLY
+        best: tuple[float, ScoredMove] | None = None
+        for scored in moves:
             m = scored.move
-            if m.kind == kind and m.id not in used and m.fits(moment, intent if kind != "question" else None):
-                return scored
+            if m.kind != kind or m.id in used or not m.fits(moment, intent if strict else None):
+                continue
+            value = scored.score + (INTENT_BONUS if intent is not None and intent in m.intents else 0.0)
+            if best is None or value > best[0]:
+                best = (value, scored)
+        if best is not None:
+            return best[1]
     return None
 
 
@@ -301,9 +316,7 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
     kinds = CORE_BY_INTENT.get(ctx.intent, CORE_BY_INTENT[VENT])
     if ctx.intent == VENT and ctx.moment == "continuing":
         kinds = CONTINUING_VENT
-    core = take(kinds, ctx.intent)
-    if core is None and ctx.intent != VENT:
-        core = take(kinds, None)  # nothing written for this request: the best of its kind anyway
+    core = take(kinds, ctx.intent, CORE_FLOOR)
 
     # 3 · the books, only when a passage fits
     quoted_before = set(re.findall(r"\[([A-Za-z0-9][\w.-]*)\]", said))
@@ -326,7 +339,7 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
         paragraphs.append(speak_memory(memory, voice, seed, said))
 
     # 5 · one question not asked before
-    question = take(("question",), None)
+    question = take(("question",), None, QUESTION_FLOOR)
     if question is not None:
         paragraphs.append(question.text)
     elif not paragraphs or not paragraphs[-1].rstrip().endswith("?"):

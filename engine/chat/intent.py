@@ -17,7 +17,7 @@ _WORDS = re.compile(
     r"\bwhat (?:should|do|can|could|would|shall) (?:i|we) (?:actually |even )?(?:say|tell|write|text|reply|answer|put)\b"
     r"|\bwhat would you (?:say|write|tell|text)\b"
     r"|\bhow (?:do|should|can|could|would) (?:i|we) (?:say|tell|word|phrase|put|bring (?:it|this|that) up|raise|"
-    r"ask(?: for| him| her| them)?|approach|talk to|respond|reply|answer|start the conversation|open)\b"
+    r"ask(?: for| him| her| them)?|approach|talk (?:to|with|about)|respond|reply|answer|start the conversation|open)\b"
     r"|\bhelp me (?:say|write|word|phrase|draft|reply|respond)\b"
     r"|\b(?:words|script|wording|message|email|text) (?:to|i could|i can|i should) (?:say|use|send)\b"
     r"|\bwhat to (?:say|write|tell)\b",

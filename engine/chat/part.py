@@ -211,6 +211,7 @@ class Chat(Part):
             ]
         )
         ctx, fact_ids = self._context(coach, message, turns, budget, timings)
+        self._s.check_open()  # a safe point: a lock waiting now stops the turn before the reply
         engine_reasoner = reasoner if isinstance(reasoner, Reasoner) else self.make_reasoner(reasoner)
         emit = on_text or (lambda _text: None)
         tool_log: list[dict[str, Any]] = []
