@@ -96,7 +96,8 @@ def test_a_conversation_answers_what_is_asked_and_never_repeats(engine: Engine):
         said |= set(sentences)
         assert not echoes_message(reply, message)
     assert re.search(r'^> "', replies[1], re.M) or re.search(r'^> "', replies[2], re.M)  # words to say
-    followups = {m.text for m in engine.coaches.get("stoic").playbook if m.kind == "followup"}
+    coach = engine.coaches.get("stoic")
+    followups = {m.text for m in coach.playbook if m.kind == "followup"} | set(coach.voice["follow"])
     assert replies[1].split("\n\n")[0] in followups  # takes up what the person just answered
     questions = [r.strip().splitlines()[-1] for r in replies]
     assert len(set(questions)) == len(questions)  # never the same question twice

@@ -42,7 +42,7 @@ MEMORY_OVERLAP = 2  # or this many shared content words (lexical profiles, no ve
 # Fits are cosine similarities less part of each move's hubness (engine.chat.moves), so they sit
 # lower than raw cosines: about 0.3-0.45 for a move written for the situation, near 0 for none.
 ACK_FLOOR = 0.05  # below this no acknowledgement in the playbook fits; the persona's own is used
-FOLLOW_FLOOR = 0.05  # likewise for a follow-up
+FOLLOW_FLOOR = 0.12  # a follow-up must fit more clearly: a generic one is worse than the persona's own
 QUESTION_FLOOR = 0.05  # and for the closing question
 CORE_BY_INTENT: dict[str, tuple[str, ...]] = {
     WORDS: ("script", "technique"),
@@ -99,11 +99,12 @@ def content_words(text: str) -> set[str]:
     return {_stem(w) for w in re.findall(r"[a-z][a-z']+", text.lower()) if w not in STOP and len(w) > 2}
 
 
-def pick(options: Sequence[str], seed: str, salt: str, avoid: str = "") -> str:
-    """A stable choice among phrasings (same message, same reply), skipping those already in `avoid`."""
-    fresh = [o for o in options if o and o not in avoid] or list(options)
+def pick(options: Sequence[str], seed: str, salt: str, avoid: str = "", spent: str = "") -> str:
+    """A stable choice among phrasings (same message, same reply), skipping those already said in
+    `avoid`; when every one has been said, `spent` (a phrase too short to count as repeating)."""
+    fresh = [o for o in options if o and o.format(author="", fact="") not in avoid]
     if not fresh:
-        return ""
+        return spent
     digest = hashlib.sha256(f"{salt}|{seed}".encode()).digest()
     return fresh[digest[0] % len(fresh)]
 
@@ -324,10 +325,10 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
     chosen = choose_passages(ctx.passages, quoted_before, words)
     if chosen:
         lead, quote = chosen[0]
-        bridge = pick(_strings(voice, "bridge") or ["{author} wrote:"], seed, "bridge", said)
+        bridge = pick(_strings(voice, "bridge") or ["{author} wrote:"], seed, "bridge", said, "{author}:")
         lines = [bridge.format(author=_author(lead)), "", f"> {quote} [{lead.ref}]"]
         for extra, extra_quote in chosen[1:]:
-            also = pick(_strings(voice, "also") or ["And {author} adds:"], seed, "also", said)
+            also = pick(_strings(voice, "also") or ["And {author} adds:"], seed, "also", said, "{author}:")
             lines += ["", also.format(author=_author(extra)), "", f"> {extra_quote} [{extra.ref}]"]
         paragraphs.append("\n".join(lines))
     if core is not None:
