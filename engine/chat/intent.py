@@ -14,7 +14,7 @@ import re
 VENT, ADVICE, PLAN, WORDS, DECISION = "vent", "advice", "plan", "words", "decision"
 
 _WORDS = re.compile(
-    r"\bwhat (?:should|do|can|could|would|shall) (?:i|we) (?:actually |even )?(?:say|tell|write|text|reply|answer|put)\b"
+    r"\bwhat (?:\w+ )?(?:should|do|can|could|would|shall) (?:i|we) (?:actually |even |exactly )?(?:say|tell|write|text|reply|answer|put)\b"
     r"|\bwhat would you (?:say|write|tell|text)\b"
     r"|\bhow (?:do|should|can|could|would) (?:i|we) (?:say|tell|word|phrase|put|bring (?:it|this|that) up|raise|"
     r"ask(?: for| him| her| them)?|approach|talk (?:to|with|about)|respond|reply|answer|start the conversation|open)\b"

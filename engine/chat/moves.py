@@ -1,7 +1,7 @@
 """Ranking a coach's playbook moves by meaning for one message at one point of a conversation.
 
 A move fits when one of its situations (or its text) is close to what the person just wrote *and*
-to what the conversation is about (the person's recent messages together): "What should I say?"
+to what the conversation was about (the person's messages before this one): "What should I say?"
 alone says nothing about the topic, while the conversation says it is about a manager's criticism.
 The two similarities are blended. A follow-up, which takes up what the person just answered, is
 matched against the statements of the message (not its question). Without an embedder, shared
@@ -23,7 +23,7 @@ from engine.chat.context import ScoredMove
 from engine.coaches.playbook import Move
 
 MESSAGE_WEIGHT = 0.5  # the rest goes to the conversation's topic
-TOPIC_TURNS = 3  # the person's last messages that make the topic
+TOPIC_TURNS = 3  # the person's messages before this one that make the topic (with this one: 3)
 HUB_NEIGHBOURS = 10
 HUB_PENALTY = 0.5  # share of a move's hubness taken off its fit
 

@@ -368,7 +368,7 @@ class Chat(Part):
         if not coach.playbook:
             return []
         recent = [t["content"] for t in history if t["role"] == "user"][-(moves_mod.TOPIC_TURNS - 1) :]
-        topic = " ".join([*recent, message])
+        topic = " ".join(recent) or message  # what the conversation was about before this message
         said = " ".join(s for s in split_sentences(message) if not s.rstrip().endswith("?")) or message
         words = (content_words(message), content_words(topic), content_words(said))
         embedder = self._s.loaded_embedder()
