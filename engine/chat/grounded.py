@@ -326,10 +326,10 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
     if chosen:
         lead, quote = chosen[0]
         bridge = pick(_strings(voice, "bridge") or ["{author} wrote:"], seed, "bridge", said, "{author}:")
-        lines = [bridge.format(author=_author(lead)), "", f"> {quote} [{lead.ref}]"]
+        lines = [_sentence(bridge.format(author=_author(lead))), "", f"> {quote} [{lead.ref}]"]
         for extra, extra_quote in chosen[1:]:
             also = pick(_strings(voice, "also") or ["And {author} adds:"], seed, "also", said, "{author}:")
-            lines += ["", also.format(author=_author(extra)), "", f"> {extra_quote} [{extra.ref}]"]
+            lines += ["", _sentence(also.format(author=_author(extra))), "", f"> {extra_quote} [{extra.ref}]"]
         paragraphs.append("\n".join(lines))
     if core is not None:
         paragraphs.append(core.render())
@@ -348,6 +348,11 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
         if fallback:
             paragraphs.append(fallback)
     return "\n\n".join(p for p in paragraphs if p), [p for p, _ in chosen], memory, made
+
+
+def _sentence(text: str) -> str:
+    """A phrase that opens with a source's name ("our Health Notes has…") still opens a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def _strings(voice: dict[str, object], key: str) -> list[str]:
