@@ -136,3 +136,10 @@ def test_eval_chat_reports_quotes_repetition_echo_and_latency(tmp_path: Path) ->
     assert out["calibration"]["rows"] and len(multi["transcripts"]) == 10
     bad = run_cli("eval", "chat", "--corpus", str(stoic / "corpus.jsonl"), passphrase=None)
     assert bad.returncode == 2 and "needs all three" in bad.stderr
+
+
+def test_the_readme_example_move_is_valid() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    (move,) = parse_file("README.md", block.encode())
+    assert move.kind == "script" and move.intents == ("words",) and len(move.steps) == 2
