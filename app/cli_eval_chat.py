@@ -66,9 +66,7 @@ def cmd_eval_chat(args: argparse.Namespace) -> int:
             report = chat_eval.single_turn(engine.chat, coach_id, queries, relevant, _Bar("replying"))
             out["single_turn"] = asdict(report)
             if args.calibrate:
-                out["calibration"] = asdict(
-                    chat_eval.calibrate(engine.knowledge, coach_id, queries, relevant)
-                )
+                out["calibration"] = asdict(chat_eval.calibrate(engine.chat, coach_id, queries, relevant))
         if args.scenarios is not None:
             scenarios = chat_eval.load_scenarios(args.scenarios)
             for coach in sorted({s.coach for s in scenarios}):

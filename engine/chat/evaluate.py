@@ -13,7 +13,7 @@ Used by `lifeos eval chat` and `bench/chat_eval.py`, so both report the same num
     or more consecutive words of the message it answers. Latency is the whole turn, retrieval and
     composition included (nothing is written back).
 (c) Calibration of the quote threshold: for each judged query, the passage the coach would consider
-    quoting (the search's best) with its similarity to the query, and whether it is judged relevant; for each
+    quoting (the search's best) with its quote relevance (engine.chat.quotes), and whether it is judged relevant; for each
     candidate threshold, how many replies would quote and how many of those would be on topic.
 """
 
@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.chat.part import PASSAGES, ChatReply
+from engine.chat.part import ChatReply
 from engine.errors import UsageError
 from engine.retrieval.chunking import split_sentences
-from engine.retrieval.knowledge import KnowledgeResults
 
 ECHO_WORDS = 6
 THRESHOLDS = tuple(round(0.20 + 0.02 * i, 2) for i in range(21))  # 0.20 … 0.60
@@ -48,8 +47,8 @@ class Replier(Protocol):
     ) -> ChatReply: ...
 
 
-class Searcher(Protocol):
-    def search(self, coach_id: str, query: str, *, limit: int = 10) -> KnowledgeResults: ...
+class Candidates(Protocol):
+    def quote_candidates(self, coach_id: str, message: str) -> list[tuple[str, float]]: ...
 
 
 @dataclass(frozen=True)
@@ -182,7 +181,7 @@ def multi_turn(
 
 
 def calibrate(
-    knowledge: Searcher,
+    chat: Candidates,
     coach_id: str,
     queries: Sequence[tuple[str, str]],
     relevant: dict[str, set[str]],
@@ -195,11 +194,11 @@ def calibrate(
     for qid, text in queries:
         if not relevant.get(qid):
             continue
-        hits = knowledge.search(coach_id, text, limit=PASSAGES).hits
-        if not hits:
+        candidates = chat.quote_candidates(coach_id, text)
+        if not candidates:
             continue
-        top = hits[0]  # the passage the composer would consider (engine.chat.grounded.choose_passages)
-        best.append((top.scores.get("dense", 0.0), top.ref in relevant[qid]))
+        ref, fit = candidates[0]  # the passage the composer would consider (grounded.choose_passages)
+        best.append((fit, ref in relevant[qid]))
     rows: list[dict[str, float]] = []
     chosen: float | None = None
     for t in thresholds:

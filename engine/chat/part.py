@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.chat import context as context_mod
 from engine.chat import moves as moves_mod
+from engine.chat import quotes as quotes_mod
 from engine.chat import reasoners as reasoners_mod
 from engine.chat import tools as tools_mod
 from engine.chat.context import ChatContext, ContextPassage, MemoryItem, ScoredMove
@@ -343,14 +344,8 @@ class Chat(Part):
     ) -> tuple[ChatContext, list[str]]:
         voice, persona = coach.voice, coach.persona
         t = time.perf_counter()
-        found = self._knowledge.search(coach.id, message, limit=PASSAGES)
+        passages = self._passages(coach, message)
         timings["knowledge"] = (time.perf_counter() - t) * 1000
-        passages = [
-            ContextPassage(
-                h.ref, h.title, h.text, _author(coach, h.ref), h.score, float(h.scores.get("dense", 0.0))
-            )
-            for h in found.hits
-        ]
         t = time.perf_counter()
         memory = self._memory(message)
         timings["memory"] = (time.perf_counter() - t) * 1000
@@ -362,6 +357,25 @@ class Chat(Part):
         timings["moves"] = (time.perf_counter() - t) * 1000
         context_mod.fit(ctx, passages, memory, history, budget)
         return ctx, [m.id for m in ctx.memory if m.kind == "fact"]
+
+    def quote_candidates(self, coach_id: str, message: str) -> list[tuple[str, float]]:
+        """The passages a reply to `message` would consider quoting, in search order, with their
+        quote relevance (`engine.chat.quotes`): what the quote threshold is calibrated on."""
+        return [(p.ref, p.relevance) for p in self._passages(self._coaches.get(coach_id), message)]
+
+    def _passages(self, coach: Coach, message: str) -> list[ContextPassage]:
+        found = self._knowledge.search(coach.id, message, limit=PASSAGES)
+        embedder = self._s.loaded_embedder()
+        fit = quotes_mod.relevances(
+            message,
+            pipeline_mod.query_vector(embedder, message) if embedder is not None else None,
+            [(h.text, float(h.scores.get("dense", 0.0))) for h in found.hits],
+            (lambda texts: embedder.embed_batch(texts, kind="document")) if embedder is not None else None,
+        )
+        return [
+            ContextPassage(h.ref, h.title, h.text, _author(coach, h.ref), h.score, relevance)
+            for h, relevance in zip(found.hits, fit, strict=True)
+        ]
 
     def _moves(self, coach: Coach, message: str, history: list[dict[str, str]]) -> list[ScoredMove]:
         """The coach's moves ranked for this message, its statements, and the conversation's topic."""
