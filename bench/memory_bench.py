@@ -4,7 +4,7 @@
 
 The profile is seeded with 300 entities (projects, areas, people), `--facts` facts about them
 (first-person sentences from templates filled with Zipf-drawn coaching words) and `--notes` notes of
-20–120 words; every fact and note is embedded (`refresh_memory_index`), so recall runs the full
+20–120 words; every fact and note is embedded (`engine.memory.refresh_index`), so recall runs the full
 hybrid path: query embedding, BM25 and int8 KNN over facts and notes, fusion, graph, tiers. The clock
 is spread over 120 days so all three tiers occur.
 

@@ -228,7 +228,7 @@ def test_memory_works_without_the_embedder(tmp_path: Path, clock: Clock) -> None
         assert engine.memory.refresh_index().embedder_id is None
 
 
-def test_refresh_memory_index_embeds_imported_notes(mem: Engine) -> None:
+def test_refresh_index_embeds_imported_notes(mem: Engine) -> None:
     from engine.types import NewNote
 
     mem.notes.add_many(

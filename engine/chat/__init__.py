@@ -1,4 +1,4 @@
 """Chat with a coach (DESIGN.md §3): conversations, context assembly, reasoners, tools, write-back.
 
-The engine reaches this package through the `ChatApi` mixin of `engine/chat/api.py`.
+Callers reach it as `engine.chat`, the `Chat` part in `engine/chat/part.py`.
 """

@@ -2,6 +2,6 @@
 
 A pack is what a coach creator ships and what the app installs: a persona (`soul.md`), operating
 instructions (`agent.md`), example exchanges, knowledge passages (zstd) and their prebuilt vectors,
-all listed with their SHA-256 in `manifest.json`. The engine reaches this package only through the
-`CoachesApi` mixin of `engine/coaches/api.py`.
+the playbook of coaching moves, all listed with their SHA-256 in `manifest.json`. Callers reach it
+as `engine.coaches`, the `Coaches` part in `engine/coaches/part.py`.
 """
