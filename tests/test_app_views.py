@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -50,7 +50,12 @@ LATER = (date.today() + timedelta(days=40)).isoformat()
 def seed(home: Path) -> None:
     """A small, realistic profile: projects (one due tomorrow), areas, a person, a resource, an
     archived project, facts with a superseded one, links, notes, and one check-in in the inbox."""
-    with Engine.create(home, PASSPHRASE, use_embedder=False) as engine:
+    moved: list[datetime] = []  # while set, the clock reads this moment instead of now
+
+    def clock() -> datetime:
+        return moved[-1] if moved else datetime.now().astimezone()
+
+    with Engine.create(home, PASSPHRASE, clock=clock, use_embedder=False) as engine:
         engine.memory.create_entity("project", "Marathon 2026", deadline=LATER)
         engine.memory.create_entity("project", "Move flat", deadline=SOON)
         engine.memory.create_entity("project", "Learn Spanish")
@@ -75,14 +80,13 @@ def seed(home: Path) -> None:
         engine.memory.link_entities("Move flat", "Money")
         engine.notes.add("Walked by the river before work. Felt calm.")
         engine.notes.add("Long run with Sarah: 24 km, legs heavy after 18.")
-        now = engine.clock  # two notes three days ago, for a day's own page
-        for hour, text in (
+        for hour, text in (  # two notes three days ago, for a day's own page
             (7, "Hill repeats in the rain.\nSix of them, the last one slow."),
             (21, "Early night."),
         ):
-            engine.clock = lambda hour=hour: now().replace(hour=hour, minute=0) - timedelta(days=3)
+            moved.append(clock().replace(hour=hour, minute=0) - timedelta(days=3))
             engine.notes.add(text)
-        engine.clock = now
+            moved.clear()
         engine.heartbeat.set_active_hours("0-24")
         engine.heartbeat.set_quiet_hours(None)
         engine.heartbeat.run(roles=["checkins"], notify_os=False)

@@ -8,19 +8,18 @@ model on the first capture, so the work runs off the UI thread behind a progress
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.capture_display import CaptureSummary, summarise
 from app.ui.hooks import use_latest_state
 from app.ui.para_display import PLACE_SLUGS, TYPE_COLORS, TYPE_ICONS
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.errors import LifeOSError
 
 DIALOG_WIDTH = 520
 MENTION_TYPES = {"project": "project", "person": "person", "area": "area", "link": "resource"}
@@ -117,20 +116,15 @@ def CaptureDialog(open: bool, on_close: Callable[[], None]) -> ft.Control:
         on_close()
 
     async def capture(_e: ft.Event[ft.Control]) -> None:
-        current = latest()
-        text = current.text.strip()
-        if not text or current.busy:
-            return
-        set_state(lambda s: replace(s, busy=True, problem=None))
-        try:
-            result = await asyncio.to_thread(profile.engine.memory.capture, text)
-        except LifeOSError as exc:
-            problem = f"Not captured: {exc}"
-            set_state(lambda s: replace(s, busy=False, problem=problem))
-            return
-        summary = summarise(result)
-        set_state(lambda s: replace(s, busy=False, text="", result=summary))
-        profile.changed()
+        text = latest().text.strip()
+        if text and await run_action(
+            lambda: profile.engine.memory.capture(text),
+            latest=latest,
+            set_state=set_state,
+            failure="Not captured: {}",
+            done=lambda s, result: replace(s, text="", result=summarise(result)),
+        ):
+            profile.changed()
 
     def edit(e: ft.Event[ft.TextField]) -> None:
         value = e.control.value

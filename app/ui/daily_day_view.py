@@ -12,7 +12,6 @@ a few milliseconds and an empty profile no more.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -20,6 +19,7 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state, use_page_width
 from app.ui.note_display import (
     day_heading,
@@ -40,7 +40,6 @@ from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S, WIDE_LAYOUT_MIN_WIDTH
 from engine.api import Engine
-from engine.errors import LifeOSError
 from engine.types import Note
 
 DAY_NOTES_LIMIT = 1000
@@ -92,18 +91,16 @@ def load_day(engine: Engine, day: date, today: date) -> DayData:
 async def save_draft(engine: Engine, latest: Callable[[], Any], set_state: Callable[[Any], None]) -> None:
     """Save the composer's draft as today's note: for any screen state with ``draft``, ``saving``,
     ``problem`` and ``revision`` (bumped so the screen reloads what is stored)."""
-    current = latest()
-    text = current.draft.strip()
-    if not text or current.saving:
-        return
-    set_state(lambda s: replace(s, saving=True, problem=None))
-    try:
-        await asyncio.to_thread(engine.notes.add, text)
-    except LifeOSError as exc:
-        problem = f"The note was not saved: {exc}"
-        set_state(lambda s: replace(s, saving=False, problem=problem))
-        return
-    set_state(lambda s: replace(s, saving=False, draft="", revision=s.revision + 1))
+    text = latest().draft.strip()
+    if text:
+        await run_action(
+            lambda: engine.notes.add(text),
+            latest=latest,
+            set_state=set_state,
+            busy="saving",
+            failure="The note was not saved: {}",
+            done=lambda s, _note: replace(s, draft="", revision=s.revision + 1),
+        )
 
 
 def note_composer(
@@ -266,16 +263,11 @@ def DayView() -> ft.Control:
     async def load() -> None:
         if day is None:
             return
-        try:
-            data = await asyncio.to_thread(load_day, engine, day, date.today())
-        except LifeOSError as exc:
-            problem = f"The notes of this day could not be read: {exc}"
-            set_state(lambda s: replace(s, day=day_text, notes=(), loaded=True, problem=problem))
-            return
-        if routed_day.current != day_text:
-            return  # stepped on before this day finished loading: the newer load fills the page
-        set_state(
-            lambda s: replace(
+
+        def show(s: DayState, data: DayData) -> DayState:
+            if routed_day.current != day_text:
+                return s  # stepped on before this day finished loading: the newer load fills the page
+            return replace(
                 s,
                 day=day_text,
                 notes=data.notes,
@@ -283,8 +275,15 @@ def DayView() -> ft.Control:
                 earlier=data.earlier,
                 later=data.later,
                 loaded=True,
-                problem=None,
             )
+
+        await run_action(
+            lambda: load_day(engine, day, date.today()),
+            set_state=set_state,
+            busy=None,
+            failure="The notes of this day could not be read: {}",
+            done=show,
+            failed=lambda s: replace(s, day=day_text, notes=(), loaded=True),
         )
 
     ft.use_effect(load, dependencies=[day_text, state.revision, profile.revision])

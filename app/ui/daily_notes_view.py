@@ -17,6 +17,7 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.daily_day_view import DayPicker, note_composer, save_draft
 from app.ui.hooks import use_latest_state
 from app.ui.note_display import (
@@ -166,16 +167,19 @@ def DailyNotesView() -> ft.Control:
     state, set_state, latest_state = use_latest_state(NotesState())
 
     async def load_notes() -> None:
-        try:
-            # Quick captures and voice memos are part of the day too; chat transcripts are not.
-            notes = await asyncio.to_thread(engine.notes.list, kind=DAY_KINDS, limit=NOTES_SHOWN)
-        except LifeOSError as exc:
-            problem = f"Your notes could not be read: {exc}"
-            set_state(lambda s: replace(s, loaded=True, problem=problem))
-            return
-        set_state(lambda s: replace(s, notes=tuple(notes), loaded=True))
+        # Quick captures and voice memos are part of the day too; chat transcripts are not.
+        await run_action(
+            lambda: engine.notes.list(kind=DAY_KINDS, limit=NOTES_SHOWN),
+            set_state=set_state,
+            busy=None,
+            failure="Your notes could not be read: {}",
+            done=lambda s, notes: replace(s, notes=tuple(notes), loaded=True),
+            failed=lambda s: replace(s, loaded=True),
+        )
 
     async def run_search() -> None:
+        # Not ``run_action``: one search runs per keystroke, and only the answer to the newest query
+        # may touch the problem line.
         query = state.query.strip()
         if not query:
             return

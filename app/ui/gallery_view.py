@@ -15,10 +15,10 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.errors import LifeOSError
 
 DOMAINS = ("All", "Health", "Wealth", "Wisdom")
 DOMAIN_COLORS = {"Health": ft.Colors.GREEN, "Wealth": ft.Colors.AMBER_800, "Wisdom": ft.Colors.INDIGO}
@@ -252,16 +252,19 @@ def GalleryView() -> ft.Control:
         def read() -> tuple[Any, Any, Any]:
             return engine.coaches.catalog(), engine.coaches.list(include_previews=True), engine.coaches.list()
 
-        try:
-            entries, every, installed = await asyncio.to_thread(read)
-        except LifeOSError as exc:
-            problem = f"The coach catalog could not be read: {exc}"
-            set_state(lambda s: replace(s, loaded=True, problem=problem))
-            return
-        ids = tuple(c.id for c in installed)
-        previewing = tuple(c.id for c in every if c.id not in ids)
-        set_state(
-            lambda s: replace(s, entries=tuple(entries), installed=ids, previewing=previewing, loaded=True)
+        def show(s: GalleryState, found: tuple[Any, Any, Any]) -> GalleryState:
+            entries, every, installed = found
+            ids = tuple(c.id for c in installed)
+            previewing = tuple(c.id for c in every if c.id not in ids)
+            return replace(s, entries=tuple(entries), installed=ids, previewing=previewing, loaded=True)
+
+        await run_action(
+            read,
+            set_state=set_state,
+            busy=None,
+            failure="The coach catalog could not be read: {}",
+            done=show,
+            failed=lambda s: replace(s, loaded=True),
         )
 
     ft.use_effect(load, dependencies=[state.revision])
@@ -276,11 +279,7 @@ def GalleryView() -> ft.Control:
         """Install (or, with ``preview``, prepare a 3-message preview and open its chat)."""
 
         async def handler(_e: Any) -> None:
-            if latest().installing is not None:
-                return
             loop = asyncio.get_running_loop()
-            start = Installing(coach_id, preview)
-            set_state(lambda s: replace(s, installing=start, result=None, problem=None))
             shown = {"share": -1.0, "stage": ""}
 
             def progress(stage: str, done: int, total: int) -> None:
@@ -291,27 +290,31 @@ def GalleryView() -> ft.Control:
                 update = Installing(coach_id, preview, stage, done, total)
                 loop.call_soon_threadsafe(lambda: set_state(lambda s: replace(s, installing=update)))
 
-            try:
-                report = await asyncio.to_thread(
-                    lambda: (engine.coaches.preview if preview else engine.coaches.install)(
-                        coach_id, progress=progress
-                    )
+            def installed(s: GalleryState, report: Any) -> GalleryState:
+                text = (
+                    None
+                    if preview
+                    else f"Installed {report.coach_id} {report.version}: {report.passages:,} passages "
+                    f"ready in {report.seconds:.1f} s."
                 )
-            except LifeOSError as exc:
-                problem = f"{'No preview' if preview else 'Not installed'}: {exc}"
-                set_state(lambda s: replace(s, installing=None, problem=problem))
+                return replace(s, result=text, revision=s.revision + 1)
+
+            if not await run_action(
+                lambda: (engine.coaches.preview if preview else engine.coaches.install)(
+                    coach_id, progress=progress
+                ),
+                latest=latest,
+                set_state=set_state,
+                busy="installing",
+                busy_value=Installing(coach_id, preview),
+                failure=f"{'No preview' if preview else 'Not installed'}: {{}}",
+                start=lambda s: replace(s, result=None),
+                done=installed,
+            ):
                 return
-            if preview:
-                set_state(lambda s: replace(s, installing=None, revision=s.revision + 1))
-                profile.changed()
-                await page.push_route(f"/chat/{coach_id}")
-                return
-            text = (
-                f"Installed {report.coach_id} {report.version}: {report.passages:,} passages "
-                f"ready in {report.seconds:.1f} s."
-            )
-            set_state(lambda s: replace(s, installing=None, result=text, revision=s.revision + 1))
             profile.changed()
+            if preview:
+                await page.push_route(f"/chat/{coach_id}")
 
         return handler
 

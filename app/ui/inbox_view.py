@@ -9,7 +9,6 @@ the UI thread behind a progress bar and reports what it did.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -17,12 +16,12 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
 from app.ui.note_display import local_time
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
 from engine.api import Engine
-from engine.errors import LifeOSError
 from engine.types import HeartbeatReport, InboxItem
 
 KIND_ICONS: dict[str, ft.IconData] = {
@@ -175,43 +174,35 @@ def InboxView() -> ft.Control:
     state, set_state, latest = use_latest_state(InboxState())
 
     async def load() -> None:
-        try:
-            items = await asyncio.to_thread(engine.heartbeat.inbox)
-        except LifeOSError as exc:
-            problem = f"The inbox could not be read: {exc}"
-            set_state(lambda s: replace(s, loaded=True, problem=problem))
-            return
-        set_state(lambda s: replace(s, items=tuple(items), loaded=True))
+        await run_action(
+            engine.heartbeat.inbox,
+            set_state=set_state,
+            busy=None,
+            failure="The inbox could not be read: {}",
+            done=lambda s, items: replace(s, items=tuple(items), loaded=True),
+            failed=lambda s: replace(s, loaded=True),
+        )
 
     ft.use_effect(load, dependencies=[profile.revision])
 
     async def heartbeat(_e: ft.Event[ft.Control]) -> None:
-        if latest().running:
-            return
-        set_state(lambda s: replace(s, running=True, report=None, problem=None))
-        try:
-            report = await asyncio.to_thread(run_heartbeat, engine)
-        except LifeOSError as exc:
-            problem = f"The heartbeat stopped: {exc}"
-            set_state(lambda s: replace(s, running=False, problem=problem))
-            return
-        text = describe_report(report)
-        set_state(lambda s: replace(s, running=False, report=text))
-        profile.changed()
+        if await run_action(
+            lambda: run_heartbeat(engine),
+            latest=latest,
+            set_state=set_state,
+            busy="running",
+            failure="The heartbeat stopped: {}",
+            start=lambda s: replace(s, report=None),
+            done=lambda s, report: replace(s, report=describe_report(report)),
+        ):
+            profile.changed()
 
     def on_item(item_id: str, work: Callable[[], object]) -> Callable[[ft.Event[ft.Control]], Any]:
         async def handler(_e: ft.Event[ft.Control]) -> None:
-            if latest().busy_item:
-                return
-            set_state(lambda s: replace(s, busy_item=item_id, problem=None))
-            try:
-                await asyncio.to_thread(work)
-            except LifeOSError as exc:
-                problem = str(exc)
-                set_state(lambda s: replace(s, busy_item=None, problem=problem))
-                return
-            set_state(lambda s: replace(s, busy_item=None))
-            profile.changed()
+            if await run_action(
+                work, latest=latest, set_state=set_state, busy="busy_item", busy_value=item_id
+            ):
+                profile.changed()
 
         return handler
 

@@ -7,17 +7,16 @@ decision, so a new coachee is in the app well under the three minutes the issue 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S, centered_form
 from engine.api import Engine
-from engine.errors import LifeOSError
 
 INTERESTS: tuple[tuple[str, ft.IconData, str], ...] = (
     ("Health", ft.Icons.FAVORITE_OUTLINE, "Sleep, movement, food, energy"),
@@ -141,17 +140,16 @@ def OnboardingView(on_done: Callable[[], None]) -> ft.Control:
         return handler
 
     async def confirm(_e: ft.Event[ft.Control]) -> None:
-        current = latest()
-        if current.saving or not current.picked:
-            return
-        set_state(lambda s: replace(s, saving=True, problem=None))
-        try:
-            suggestions = await asyncio.to_thread(create_areas, engine, current.picked)
-        except LifeOSError as exc:
-            problem = f"Your areas could not be created: {exc}"
-            set_state(lambda s: replace(s, saving=False, problem=problem))
-            return
-        set_state(lambda s: replace(s, saving=False, done=True, suggestions=suggestions))
+        picked = latest().picked
+        if picked:
+            await run_action(
+                lambda: create_areas(engine, picked),
+                latest=latest,
+                set_state=set_state,
+                busy="saving",
+                failure="Your areas could not be created: {}",
+                done=lambda s, suggestions: replace(s, done=True, suggestions=suggestions),
+            )
 
     async def finish(_e: ft.Event[ft.Control]) -> None:
         on_done()

@@ -7,7 +7,6 @@ date it was replaced, so the coachee can see how their own story moved.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
@@ -15,6 +14,7 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
 from app.ui.para_display import (
     TIER_COLORS,
@@ -31,7 +31,6 @@ from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
 from engine.api import Engine
-from engine.errors import LifeOSError
 from engine.types import EntityPage, Fact
 
 
@@ -130,45 +129,32 @@ def EntityView() -> ft.Control:
     state, set_state, latest = use_latest_state(EntityState())
 
     async def load() -> None:
-        try:
-            found = await asyncio.to_thread(engine.memory.entity_page, entity_id)
-        except LifeOSError as exc:
-            missing = str(exc)
-            set_state(lambda s: replace(s, page=None, missing=missing))
-            return
-        set_state(lambda s: replace(s, page=found, missing=None, deadline=found.entity.deadline or ""))
+        await run_action(
+            lambda: engine.memory.entity_page(entity_id),
+            set_state=set_state,
+            busy=None,
+            problem="missing",
+            done=lambda s, found: replace(s, page=found, deadline=found.entity.deadline or ""),
+            failed=lambda s: replace(s, page=None),
+        )
 
     ft.use_effect(load, dependencies=[entity_id, profile.revision])
 
     def run(action: str) -> Callable[[ft.Event[ft.Control]], Any]:
         async def handler(_e: ft.Event[ft.Control]) -> None:
-            if latest().busy:
-                return
-            set_state(lambda s: replace(s, busy=True, problem=None))
-            try:
-                await asyncio.to_thread(ACTIONS[action], engine, entity_id)
-            except LifeOSError as exc:
-                problem = str(exc)
-                set_state(lambda s: replace(s, busy=False, problem=problem))
-                return
-            set_state(lambda s: replace(s, busy=False))
-            profile.changed()
+            if await run_action(
+                lambda: ACTIONS[action](engine, entity_id), latest=latest, set_state=set_state
+            ):
+                profile.changed()
 
         return handler
 
     async def save_deadline(_e: ft.Event[ft.Control]) -> None:
-        current = latest()
-        if current.busy:
-            return
-        set_state(lambda s: replace(s, busy=True, problem=None))
-        try:
-            await asyncio.to_thread(engine.memory.set_deadline, entity_id, current.deadline.strip() or None)
-        except LifeOSError as exc:
-            problem = str(exc)
-            set_state(lambda s: replace(s, busy=False, problem=problem))
-            return
-        set_state(lambda s: replace(s, busy=False))
-        profile.changed()
+        deadline = latest().deadline.strip() or None
+        if await run_action(
+            lambda: engine.memory.set_deadline(entity_id, deadline), latest=latest, set_state=set_state
+        ):
+            profile.changed()
 
     def edit_deadline(e: ft.Event[ft.TextField]) -> None:
         value = e.control.value

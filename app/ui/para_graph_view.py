@@ -7,16 +7,16 @@ button positioned over it, so the graph stays readable, clickable and visible to
 
 from __future__ import annotations
 
-import asyncio
+from dataclasses import dataclass, replace
 from typing import Any
 
 import flet as ft
 import flet.canvas as cv
 
+from app.ui.actions import run_action
 from app.ui.para_display import TYPE_COLORS, GraphNode, layout_graph, type_label
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.errors import LifeOSError
 
 DEFAULT_SIZE = (360.0, 420.0)
 LABEL_WIDTH = 120
@@ -66,22 +66,29 @@ def _legend() -> ft.Control:
     )
 
 
+@dataclass(frozen=True)
+class GraphLoad:
+    data: dict[str, Any] | None = None
+    problem: str | None = None
+
+
 @ft.component
 def ParaGraph() -> ft.Control:
     """Draw ``Engine.memory.graph()``; reloads when memory changes, rescales when the area is resized."""
     profile = use_profile()
     page = ft.context.page
-    data, set_data = ft.use_state(None)
-    problem, set_problem = ft.use_state(None)
+    loaded, set_loaded = ft.use_state(GraphLoad())
+    data, problem = loaded.data, loaded.problem
     size, set_size = ft.use_state(DEFAULT_SIZE)
 
     async def load() -> None:
-        try:
-            graph = await asyncio.to_thread(profile.engine.memory.graph)
-        except LifeOSError as exc:
-            set_problem(f"The graph could not be drawn: {exc}")
-            return
-        set_data(graph)
+        await run_action(
+            profile.engine.memory.graph,
+            set_state=set_loaded,
+            busy=None,
+            failure="The graph could not be drawn: {}",
+            done=lambda s, graph: replace(s, data=graph),
+        )
 
     ft.use_effect(load, dependencies=[profile.revision])
 

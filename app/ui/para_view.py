@@ -7,19 +7,18 @@ link from a capture result all agree. The list reloads from the engine whenever 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from datetime import date
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
 from app.ui.para_display import PARA_KINDS, TYPE_COLORS, TYPE_ICONS, ParaKind, entity_subtitle, kind_for_slug
 from app.ui.para_graph_view import ParaGraph
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
-from engine.errors import LifeOSError
 from engine.types import Entity
 
 
@@ -82,14 +81,15 @@ def ParaView() -> ft.Control:
     async def load() -> None:
         if kind.type_ is None:
             return
-        slug = kind.slug
-        try:
-            found = await asyncio.to_thread(engine.memory.list_entities, kind.type_)
-        except LifeOSError as exc:
-            problem = f"This list could not be read: {exc}"
-            set_state(lambda s: replace(s, slug=slug, loaded=True, problem=problem))
-            return
-        set_state(lambda s: replace(s, slug=slug, entities=tuple(found), loaded=True, problem=None))
+        slug, type_ = kind.slug, kind.type_
+        await run_action(
+            lambda: engine.memory.list_entities(type_),
+            set_state=set_state,
+            busy=None,
+            failure="This list could not be read: {}",
+            done=lambda s, found: replace(s, slug=slug, entities=tuple(found), loaded=True),
+            failed=lambda s: replace(s, slug=slug, loaded=True),
+        )
 
     ft.use_effect(load, dependencies=[kind.slug, profile.revision])
 
@@ -108,19 +108,18 @@ def ParaView() -> ft.Control:
 
     async def add(_e: ft.Event[ft.Control]) -> None:
         current = latest()
-        name = current.name.strip()
-        if not name or current.saving or kind.type_ is None:
+        name, type_ = current.name.strip(), kind.type_
+        if not name or type_ is None:
             return
-        set_state(lambda s: replace(s, saving=True, problem=None))
-        deadline = current.deadline.strip() or None if kind.type_ == "project" else None
-        try:
-            await asyncio.to_thread(engine.memory.create_entity, kind.type_, name, deadline=deadline)
-        except LifeOSError as exc:
-            problem = str(exc)
-            set_state(lambda s: replace(s, saving=False, problem=problem))
-            return
-        set_state(lambda s: replace(s, saving=False, name="", deadline=""))
-        profile.changed()
+        deadline = current.deadline.strip() or None if type_ == "project" else None
+        if await run_action(
+            lambda: engine.memory.create_entity(type_, name, deadline=deadline),
+            latest=latest,
+            set_state=set_state,
+            busy="saving",
+            done=lambda s, _entity: replace(s, name="", deadline=""),
+        ):
+            profile.changed()
 
     def edit(field: str) -> object:
         def handler(e: ft.Event[ft.TextField]) -> None:

@@ -6,17 +6,16 @@ that, and clearing the field goes back to learning. Quiet hours always win over 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import settings_card, status_line
 from engine.api import Engine
-from engine.errors import LifeOSError
 
 FREQUENCY_CHOICES = (
     ("daily", "Daily"),
@@ -74,13 +73,13 @@ def CheckinSettings() -> ft.Control:
     form, set_form, latest = use_latest_state(HoursForm())
 
     async def load() -> None:
-        try:
-            loaded = await asyncio.to_thread(read_hours, engine)
-        except LifeOSError as exc:
-            problem = str(exc)
-            set_form(lambda f: replace(f, loaded=True, problem=problem))
-            return
-        set_form(loaded)
+        await run_action(
+            lambda: read_hours(engine),
+            set_state=set_form,
+            busy=None,
+            done=lambda _f, loaded: loaded,
+            failed=lambda f: replace(f, loaded=True),
+        )
 
     ft.use_effect(load, dependencies=[])
 
@@ -93,31 +92,35 @@ def CheckinSettings() -> ft.Control:
 
     async def save(_e: ft.Event[ft.Control]) -> None:
         current = latest()
-        if current.busy:
-            return
-        set_form(replace(current, busy=True, ok=None, problem=None))
-        try:
-            await asyncio.to_thread(save_hours, engine, current.active, current.quiet)
-            fresh = await asyncio.to_thread(read_hours, engine)
-        except LifeOSError as exc:
-            problem = str(exc)
-            set_form(lambda f: replace(f, busy=False, problem=problem))
-            return
-        set_form(replace(fresh, ok="Hours saved."))
+
+        def apply() -> HoursForm:
+            save_hours(engine, current.active, current.quiet)
+            return read_hours(engine)
+
+        await run_action(
+            apply,
+            latest=latest,
+            set_state=set_form,
+            start=lambda f: replace(f, ok=None),
+            done=lambda _f, fresh: replace(fresh, ok="Hours saved."),
+        )
 
     def frequency(coach_id: str) -> Any:
         async def handler(e: ft.Event[ft.Dropdown]) -> None:
             value = e.control.value or "weekly"
-            try:
-                await asyncio.to_thread(engine.heartbeat.set_checkin_frequency, coach_id, value)
-            except LifeOSError as exc:
-                problem = str(exc)
-                set_form(lambda f: replace(f, problem=problem))
-                return
-            coaches = tuple(
-                replace(c, frequency=value) if c.coach_id == coach_id else c for c in latest().coaches
+
+            def saved(f: HoursForm, _result: None) -> HoursForm:
+                coaches = tuple(
+                    replace(c, frequency=value) if c.coach_id == coach_id else c for c in f.coaches
+                )
+                return replace(f, coaches=coaches, ok="Check-in rhythm saved.")
+
+            await run_action(
+                lambda: engine.heartbeat.set_checkin_frequency(coach_id, value),
+                set_state=set_form,
+                busy=None,
+                done=saved,
             )
-            set_form(lambda f: replace(f, coaches=coaches, ok="Check-in rhythm saved."))
 
         return handler
 

@@ -7,23 +7,28 @@ disk, so it runs off the UI thread. Nothing is loaded by looking.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import megabytes, settings_card, status_line
 from engine.api import Engine
-from engine.errors import LifeOSError
 
 
 @dataclass(frozen=True)
 class ModelsSnapshot:
     rows: tuple[Any, ...]
     budget: Any
+
+
+@dataclass(frozen=True)
+class ModelsLoad:
+    snapshot: ModelsSnapshot | None = None
+    problem: str | None = None
 
 
 def read_models(engine: Engine) -> ModelsSnapshot:
@@ -49,15 +54,18 @@ def _model_row(row: Any) -> ft.Control:
 @ft.component
 def ModelSettings() -> ft.Control:
     profile = use_profile()
-    snapshot, set_snapshot = ft.use_state(None)
-    problem, set_problem = ft.use_state(None)
+    loaded, set_loaded = ft.use_state(ModelsLoad())
+    snapshot, problem = loaded.snapshot, loaded.problem
     refresh, set_refresh = ft.use_state(0)
 
     async def load() -> None:
-        try:
-            set_snapshot(await asyncio.to_thread(read_models, profile.engine))
-        except LifeOSError as exc:
-            set_problem(f"The models could not be listed: {exc}")
+        await run_action(
+            lambda: read_models(profile.engine),
+            set_state=set_loaded,
+            busy=None,
+            failure="The models could not be listed: {}",
+            done=lambda s, found: replace(s, snapshot=found),
+        )
 
     ft.use_effect(load, dependencies=[refresh])
 
@@ -133,11 +141,13 @@ def ReasonerSettings() -> ft.Control:
     form, set_form, latest = use_latest_state(ReasonerForm())
 
     async def load() -> None:
-        try:
-            set_form(await asyncio.to_thread(read_reasoner, engine))
-        except LifeOSError as exc:
-            problem = str(exc)
-            set_form(lambda f: replace(f, loaded=True, problem=problem))
+        await run_action(
+            lambda: read_reasoner(engine),
+            set_state=set_form,
+            busy=None,
+            done=lambda _f, loaded: loaded,
+            failed=lambda f: replace(f, loaded=True),
+        )
 
     ft.use_effect(load, dependencies=[])
 
@@ -150,9 +160,6 @@ def ReasonerSettings() -> ft.Control:
 
     async def save(_e: Any) -> None:
         current = latest()
-        if current.busy:
-            return
-        set_form(replace(current, busy=True, ok=None, problem=None))
         remote = current.name != "grounded"
 
         def apply() -> ReasonerForm:
@@ -164,13 +171,13 @@ def ReasonerSettings() -> ft.Control:
             )
             return read_reasoner(engine)
 
-        try:
-            fresh = await asyncio.to_thread(apply)
-        except LifeOSError as exc:
-            problem = str(exc)
-            set_form(lambda f: replace(f, busy=False, problem=problem))
-            return
-        set_form(replace(fresh, ok="Reasoner saved."))
+        await run_action(
+            apply,
+            latest=latest,
+            set_state=set_form,
+            start=lambda f: replace(f, ok=None),
+            done=lambda _f, fresh: replace(fresh, ok="Reasoner saved."),
+        )
 
     controls: list[ft.Control] = [
         ft.Dropdown(

@@ -70,6 +70,9 @@ def UnlockView(home: Path, on_unlocked: Callable[[Engine, bool], None]) -> ft.Co
                 return
         set_form(replace(form, busy=True, passphrase_error=None, confirm_error=None))
         open_profile = Engine.create if creating else Engine.open
+        # Not ``run_action``: each way of failing resets the form differently (and two of them
+        # switch between creating and unlocking), and success hands the Engine up instead of
+        # folding a result into this form.
         try:
             engine = await asyncio.to_thread(open_profile, home, form.passphrase)
         except WrongPassphrase:

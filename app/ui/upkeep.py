@@ -31,7 +31,7 @@ def use_background_upkeep(engine: Engine | None, created: bool, changed: Callabl
     async def upkeep(current: Engine) -> None:
         if created and os.environ.get(DEMO_COACHES_ENV, "1") != "0":
             try:
-                reports = await asyncio.to_thread(current.install_bundled_coaches)
+                reports = await asyncio.to_thread(current.coaches.install_bundled)
             except LifeOSError:
                 reports = []  # the gallery offers the install again, with its error in words
             if any(r.action != "unchanged" for r in reports):
@@ -39,7 +39,7 @@ def use_background_upkeep(engine: Engine | None, created: bool, changed: Callabl
         await asyncio.sleep(FIRST_HEARTBEAT_AFTER_S)
         while current.is_open:
             try:
-                report = await asyncio.to_thread(current.heartbeat_run)
+                report = await asyncio.to_thread(current.heartbeat.run)
             except LifeOSError:
                 report = None  # a locked or busy profile: try again next time
             if report is not None and report.delivered:

@@ -25,11 +25,11 @@ from typing import Any
 import flet as ft
 import flet_audio_recorder as far
 
+from app.ui.actions import run_action
 from app.ui.capture_display import CaptureSummary, summarise
 from app.ui.hooks import use_latest_state, use_page_service
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_S
-from engine.errors import LifeOSError
 
 SAMPLE_RATE = 16_000
 CHANNELS = 1
@@ -147,14 +147,16 @@ def use_voice_memo(
     )
 
     async def save(audio: bytes, name: str) -> None:
-        set_state(lambda s: replace(s, busy="Transcribing on this device…", problem=None))
-        try:
-            memo = await asyncio.to_thread(lambda: engine.memory.add_voice_memo(audio, name=name))
-        except LifeOSError as exc:
-            problem = f"The voice memo was not saved: {exc}"
-            set_state(lambda s: replace(s, busy=None, problem=problem))
+        saved = await run_action(
+            lambda: engine.memory.add_voice_memo(audio, name=name),
+            latest=latest,
+            set_state=set_state,
+            busy_value="Transcribing on this device…",
+            failure="The voice memo was not saved: {}",
+        )
+        if saved is None:
             return
-        set_state(lambda s: replace(s, busy=None))
+        memo = saved.value
         profile.changed()
         outcome = MemoOutcome(memo.note.id, name, memo.transcript, memo.seconds, summarise(memo.capture))
         result = on_saved(outcome)
@@ -282,6 +284,7 @@ def voice_status(state: VoiceState) -> list[ft.Control]:
     if state.busy:
         out.append(
             ft.Row(
+                key="voice-busy",
                 spacing=SPACE_S,
                 controls=[
                     ft.ProgressRing(width=16, height=16, stroke_width=2, semantics_label=state.busy),
@@ -290,5 +293,5 @@ def voice_status(state: VoiceState) -> list[ft.Control]:
             )
         )
     if state.problem:
-        out.append(ft.Text(state.problem, size=12, color=ft.Colors.ERROR))
+        out.append(ft.Text(state.problem, key="voice-problem", size=12, color=ft.Colors.ERROR))
     return out
