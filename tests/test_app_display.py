@@ -1,12 +1,26 @@
 """The app's pure helpers (no browser): wording of dates and summaries, graph scaling, preferences,
-auto-lock timing, onboarding picks, capture summaries, heartbeat reports."""
+auto-lock timing, onboarding picks, capture summaries, heartbeat reports; and the auto-lock
+preference file with the seal a real profile puts on it."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
-from app.ui.app_prefs import AppPrefs, auto_lock_label, load_prefs, save_prefs, with_auto_lock
+import pytest
+from conftest import PASSPHRASE
+
+from app.ui.app_prefs import (
+    DEFAULT_AUTO_LOCK_MINUTES,
+    PREFS_FILE,
+    TAMPERED_NOTICE,
+    AppPrefs,
+    auto_lock_label,
+    load_prefs,
+    save_prefs,
+    with_auto_lock,
+)
 from app.ui.capture_display import summarise
 from app.ui.idle_lock import idle_seconds_left
 from app.ui.inbox_view import describe_report
@@ -67,14 +81,54 @@ def test_graph_fits_the_area_and_keeps_links() -> None:
     assert layout_graph({"nodes": [], "links": []}, 400, 300) == ([], [])
 
 
-def test_prefs_round_trip_and_refuse_odd_values(tmp_path: Path) -> None:
-    assert load_prefs(tmp_path) == AppPrefs()
-    save_prefs(tmp_path, with_auto_lock(AppPrefs(), 5))
-    assert load_prefs(tmp_path).auto_lock_minutes == 5
-    (tmp_path / "app-preferences.json").write_text('{"auto_lock_minutes": 7}')
-    assert load_prefs(tmp_path) == AppPrefs()
+def test_prefs_labels_and_choices() -> None:
     assert auto_lock_label(0) == "Never"
     assert auto_lock_label(1) == "After 1 minute"
+    assert auto_lock_label(60) == "After 1 hour"
+    with pytest.raises(ValueError):
+        with_auto_lock(AppPrefs(), 7)
+
+
+def test_prefs_written_by_the_app_are_trusted_and_edited_ones_are_not(tmp_path: Path) -> None:
+    """Auto-lock is kept in a plain file beside the profile: the app seals what it writes, and a file
+    changed by hand (auto-lock turned off, the seal copied, the file replaced by an unsealed one or by
+    garbage) falls back to the safe default, marked so Settings can say it."""
+    home = tmp_path / "profile"
+    path = home / PREFS_FILE
+    with Engine.create(home, PASSPHRASE, use_embedder=False) as engine:
+        seal = engine.settings
+        assert load_prefs(home, seal) == AppPrefs()  # no file yet: the defaults, nothing to distrust
+
+        save_prefs(home, with_auto_lock(AppPrefs(), 5), seal)
+        assert load_prefs(home, seal) == AppPrefs(auto_lock_minutes=5, authentic=True)
+        written = json.loads(path.read_text())
+        assert written["auto_lock_minutes"] == 5 and "mac" in written
+
+        edited = {**written, "auto_lock_minutes": 0}  # someone turns auto-lock off by hand
+        path.write_text(json.dumps(edited))
+        assert load_prefs(home, seal) == AppPrefs(
+            auto_lock_minutes=DEFAULT_AUTO_LOCK_MINUTES, authentic=False
+        )
+
+        path.write_text(json.dumps({"auto_lock_minutes": 0}))  # an unsealed file (an older app's, too)
+        assert load_prefs(home, seal).authentic is False
+        assert load_prefs(home, seal).auto_lock_minutes == DEFAULT_AUTO_LOCK_MINUTES
+        path.write_text("{not json")
+        assert load_prefs(home, seal) == AppPrefs(authentic=False)
+
+        save_prefs(home, with_auto_lock(load_prefs(home, seal), 0), seal)  # choosing again in Settings
+        assert load_prefs(home, seal) == AppPrefs(auto_lock_minutes=0, authentic=True)
+        sealed_by_this_profile = path.read_text()
+
+    # The seal is the profile's own: it holds across unlocks, and another profile cannot forge it.
+    with Engine.open(home, PASSPHRASE, use_embedder=False) as engine:
+        assert load_prefs(home, engine.settings) == AppPrefs(auto_lock_minutes=0, authentic=True)
+    other = tmp_path / "other"
+    with Engine.create(other, PASSPHRASE, use_embedder=False) as engine:
+        (other / PREFS_FILE).write_text(sealed_by_this_profile)
+        assert load_prefs(other, engine.settings).authentic is False
+        assert load_prefs(other, engine.settings).auto_lock_minutes == DEFAULT_AUTO_LOCK_MINUTES
+    assert "using the default of 15 minutes" in TAMPERED_NOTICE
 
 
 def test_idle_lock_timing() -> None:

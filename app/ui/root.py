@@ -56,8 +56,8 @@ def App(home: Path) -> ft.Control:
         page.on_connect = lambda _e: set_reconnects(lambda n: n + 1)
 
     ft.use_effect(lock_when_disconnected, dependencies=[])
-    active = use_idle_lock(home, engine is not None, lock)
-    use_background_upkeep(engine, created, lambda: set_revision(lambda n: n + 1))
+    activity = use_idle_lock(home, engine, lock)
+    use_background_upkeep(engine, created, lambda: set_revision(lambda n: n + 1), activity.idle_seconds)
 
     if engine is None:
         return UnlockView(home=home, on_unlocked=unlocked)
@@ -67,7 +67,7 @@ def App(home: Path) -> ft.Control:
         home=home,
         revision=revision,
         changed=lambda: set_revision(lambda n: n + 1),
-        active=active,
+        active=activity.active,
     )
     if onboarding:
         return ProfileContext(profile, lambda: OnboardingView(on_done=lambda: set_onboarding(False)))

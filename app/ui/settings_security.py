@@ -6,17 +6,24 @@ so it takes one key derivation for the old passphrase and one for the new: off t
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, replace
 
 import flet as ft
 
-from app.ui.app_prefs import AUTO_LOCK_CHOICES, auto_lock_label, load_prefs, save_prefs, with_auto_lock
+from app.ui.actions import run_action
+from app.ui.app_prefs import (
+    AUTO_LOCK_CHOICES,
+    TAMPERED_NOTICE,
+    auto_lock_label,
+    load_prefs,
+    save_prefs,
+    with_auto_lock,
+)
 from app.ui.hooks import use_latest_state
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import settings_card, status_line
 from app.ui.unlock_view import check_new_passphrase
-from engine.errors import LifeOSError, WeakPassphrase, WrongPassphrase
+from engine.errors import WrongPassphrase
 
 
 @dataclass(frozen=True)
@@ -32,13 +39,14 @@ class PassphraseForm:
 @ft.component
 def SecuritySettings() -> ft.Control:
     profile = use_profile()
-    minutes, set_minutes = ft.use_state(lambda: load_prefs(profile.home).auto_lock_minutes)
+    settings = profile.engine.settings
+    prefs, set_prefs = ft.use_state(lambda: load_prefs(profile.home, settings))
     form, set_form, latest = use_latest_state(PassphraseForm())
 
     def choose_auto_lock(e: ft.Event[ft.Dropdown]) -> None:
-        value = int(e.control.value or 0)
-        save_prefs(profile.home, with_auto_lock(load_prefs(profile.home), value))
-        set_minutes(value)
+        chosen = with_auto_lock(load_prefs(profile.home, settings), int(e.control.value or 0))
+        save_prefs(profile.home, chosen, settings)
+        set_prefs(chosen)
 
     def edit(field: str) -> object:
         def handler(e: ft.Event[ft.TextField]) -> None:
@@ -55,17 +63,18 @@ def SecuritySettings() -> ft.Control:
         if new_error or confirm_error:
             set_form(replace(current, problem=new_error or confirm_error))
             return
-        set_form(replace(current, busy=True, problem=None, ok=None))
-        try:
-            await asyncio.to_thread(profile.engine.change_passphrase, current.old, current.new)
-        except WrongPassphrase:
-            set_form(lambda f: replace(f, busy=False, problem="The current passphrase is not right."))
-            return
-        except (WeakPassphrase, LifeOSError) as exc:
-            problem = str(exc)
-            set_form(lambda f: replace(f, busy=False, problem=problem))
-            return
-        set_form(PassphraseForm(ok="Passphrase changed. Use the new one next time you unlock."))
+        await run_action(
+            lambda: profile.engine.change_passphrase(current.old, current.new),
+            latest=latest,
+            set_state=set_form,
+            failure=lambda exc: (
+                "The current passphrase is not right." if isinstance(exc, WrongPassphrase) else str(exc)
+            ),
+            start=lambda f: replace(f, ok=None),
+            done=lambda _f, _none: PassphraseForm(
+                ok="Passphrase changed. Use the new one next time you unlock."
+            ),
+        )
 
     def field(label: str, name: str, value: str) -> ft.Control:
         return ft.TextField(
@@ -93,7 +102,7 @@ def SecuritySettings() -> ft.Control:
                     ),
                     ft.Dropdown(
                         label="Auto-lock",
-                        value=str(minutes),
+                        value=str(prefs.auto_lock_minutes),
                         width=220,
                         dense=True,
                         editable=False,
@@ -105,6 +114,7 @@ def SecuritySettings() -> ft.Control:
                     ),
                 ],
             ),
+            *status_line(None, None if prefs.authentic else TAMPERED_NOTICE),
             ft.Text("Change passphrase", weight=ft.FontWeight.W_500),
             field("Current passphrase", "old", form.old),
             field("New passphrase", "new", form.new),

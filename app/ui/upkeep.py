@@ -5,6 +5,11 @@ gallery has coaches to talk to without a download. While the app is open the hea
 DESIGN.md §6 asks): a check every few minutes, which is silent unless a role has work; its locks keep
 it from clashing with a heartbeat the OS scheduler starts. Both run off the UI thread and report
 through `changed()` only when something new is there to show.
+
+The heartbeat waits for a quiet moment (``QUIET_BEFORE_HEARTBEAT_S`` without a key press, click or
+pointer movement). Its first run of a session loads models and takes a second or two of both cores;
+started while someone is chatting, it used to land in the middle of a reply and more than double
+the wait for it. Check-ins are not urgent; a reply the person is waiting for is.
 """
 
 from __future__ import annotations
@@ -21,10 +26,15 @@ from engine.errors import LifeOSError
 HEARTBEAT_EVERY_S = 5 * 60
 DEMO_COACHES_ENV = "LIFEOS_DEMO_COACHES"  # "0": a new profile starts without the bundled coaches
 FIRST_HEARTBEAT_AFTER_S = 20
+QUIET_BEFORE_HEARTBEAT_S = 10.0
+QUIET_CHECK_S = 2.0
 
 
-def use_background_upkeep(engine: Engine | None, created: bool, changed: Callable[[], None]) -> None:
-    """Start the upkeep task for an unlocked profile; it stops when the profile locks."""
+def use_background_upkeep(
+    engine: Engine | None, created: bool, changed: Callable[[], None], idle_seconds: Callable[[], float]
+) -> None:
+    """Start the upkeep task for an unlocked profile; it stops when the profile locks.
+    ``idle_seconds`` tells how long the person has done nothing (see ``app.ui.idle_lock``)."""
     page = ft.context.page
     task = ft.use_ref(None)
 
@@ -38,6 +48,8 @@ def use_background_upkeep(engine: Engine | None, created: bool, changed: Callabl
                 changed()
         await asyncio.sleep(FIRST_HEARTBEAT_AFTER_S)
         while current.is_open:
+            while idle_seconds() < QUIET_BEFORE_HEARTBEAT_S:
+                await asyncio.sleep(QUIET_CHECK_S)
             try:
                 report = await asyncio.to_thread(current.heartbeat.run)
             except LifeOSError:
