@@ -1,6 +1,8 @@
-"""App benchmark: cold start to the unlock screen, and unlock to the gallery, in headless Chromium.
+"""App benchmark in headless Chromium: cold start to the unlock screen, unlock to the gallery, and
+Send to the last word of the coach's reply.
 
-    .venv/bin/python bench/app_bench.py [--runs 3] [--json out.json]
+    .venv/bin/python bench/app_bench.py [--runs 3] [--messages 8] [--json out.json]
+    .venv/bin/python bench/app_bench.py --runs 0 --messages 10     # the chat figures alone
 
 Each run starts a fresh `python -m app` process on a loopback port over a prepared profile and opens
 it in a fresh browser context (empty cache, as on a first visit), with every request to another
@@ -27,12 +29,25 @@ The browser process itself is started once, before the runs: it is the user's br
 Runs come in two kinds: ``cold`` (a new browser context each time: nothing cached, a first visit)
 and ``warm`` (one context whose HTTP cache already holds Flet's web client, as when a coachee opens
 the app again; the priming load is not counted). The app process starts from scratch in both.
+
+``chat``: then, on a copy of the profile with an ongoing conversation (``--history`` earlier
+exchanges, as a returning coachee has), one session chats with the Stoic coach (the offline grounded
+reasoner): ``--messages`` messages, each typed key by key and sent with Enter, as a person does. Per message, stamped in the page: ``send`` (the Enter key goes down), ``first_token`` (the
+reply's first words are on the page) and ``last_token`` (its last words are). The page logs every
+text that appears or changes (a MutationObserver: added nodes, changed text, changed
+``aria-label``); afterwards the replies are read from the profile and each one's first and last
+words are looked up in that log (the last words by a stretch that no earlier reply contains, since
+replies can end on the same question). ``engine_ms`` is the same conversation through
+``engine.chat.send`` in this process beforehand, on another copy of the profile: what the engine
+itself takes, for comparison with what the person waits.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
+import shutil
 import statistics
 import sys
 import tempfile
@@ -42,7 +57,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import emit, percentiles
-from playwright.sync_api import Browser, BrowserContext, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from engine.api import Engine
 from testkit.browser import (
@@ -53,7 +68,9 @@ from testkit.browser import (
     block_external_requests,
     button,
     enter_text,
+    field,
     serve_app,
+    type_text,
 )
 
 PASSPHRASE = "a calm river at dawn"
@@ -81,6 +98,40 @@ WATCH_JS = """
     }
     return false;
   };
+  // The chat phase: Enter presses, and every text that appears or changes on the page.
+  const chat = { sends: [], texts: [], pending: false, pendingSeen: 0, pendingGone: 0 };
+  window.__lifeosBench.chat = chat;
+  // On window, capturing, and before Flutter's own listeners (this script runs first): Flutter
+  // stops key events from travelling further.
+  window.addEventListener('keydown', (e) => {
+    if (chat.logging && e.key === 'Enter' && !e.shiftKey) {
+      chat.sends.push(now());
+      chat.pendingSeen = chat.pendingGone = 0;
+    }
+  }, true);
+  const PENDING = 'The coach is replying';
+  const logText = (t, text) => { if (text && text.trim()) chat.texts.push([t, text]); };
+  const watchChat = (mutations) => {
+    if (!chat.logging) return;
+    const t = now();
+    for (const m of mutations) {
+      if (m.type === 'childList') {
+        for (const n of m.addedNodes) logText(t, n.nodeType === 1 ? (n.getAttribute('aria-label') || '') + ' ' + n.textContent : n.textContent);
+      } else if (m.type === 'characterData') {
+        logText(t, m.target.textContent);
+      } else if (m.attributeName === 'aria-label' && m.oldValue !== m.target.getAttribute('aria-label')) {
+        logText(t, m.target.getAttribute('aria-label'));
+      }
+    }
+    const host = document.querySelector('flt-semantics-host');
+    const pending = !!document.querySelector(`[aria-label="${PENDING}"]`) || !!host?.textContent.includes(PENDING);
+    if (pending && !chat.pendingSeen) chat.pendingSeen = t;
+    if (!pending && chat.pendingSeen && !chat.pendingGone) chat.pendingGone = t;
+  };
+  new MutationObserver(watchChat).observe(document, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+    attributeFilter: ['aria-label'], attributeOldValue: true,
+  });
   let clicked = 0;
   const check = () => {
     const placeholder = document.querySelector('flt-semantics-placeholder');
@@ -188,6 +239,118 @@ def one_run(
     }
 
 
+CHAT_COACH = "stoic"
+CHAT_MESSAGES = (
+    "How do I stay calm when a race goes badly?",
+    "I get angry when my runs go badly and I snap at people afterwards.",
+    "My coach shouted at me today in front of the whole group.",
+    "I keep comparing myself with faster runners.",
+    "What should I do about the fear before a race?",
+    "I skipped training again this week and I feel guilty.",
+    "Sarah says I am too hard on myself. Is she right?",
+    "How do I deal with an injury that will not heal?",
+    "I want to quit the marathon plan.",
+    "What is one small thing I can do tomorrow morning?",
+)
+REPLY_TIMEOUT_MS = 60_000
+SETTLE_MS = 1_500
+"""After a reply is rendered, how long the page is watched for its last words to come into view."""
+HEAD_CHARS, TAIL_CHARS = 30, 40
+
+
+def _letters(text: str) -> str:
+    """Text reduced to lower-case letters and digits: what survives Markdown rendering unchanged."""
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def _last_words(reply: str, earlier: list[str]) -> str:
+    """The reply's last ``TAIL_CHARS`` letters that no earlier reply contains (replies often end on
+    the same question), searching back from the end; the plain tail if every stretch is shared."""
+    letters = _letters(reply)
+    seen = "|".join(_letters(r) for r in earlier)
+    for end in range(len(letters), TAIL_CHARS - 1, -1):
+        if letters[end - TAIL_CHARS : end] not in seen:
+            return letters[end - TAIL_CHARS : end]
+    return letters[-TAIL_CHARS:]
+
+
+def _first_seen(texts: list[tuple[float, str]], since: float, needle: str) -> float | None:
+    return next((t for t, text in texts if t >= since and needle in _letters(text)), None)
+
+
+def add_history(home: Path, exchanges: int) -> None:
+    """An ongoing conversation to come back to: ``exchanges`` earlier messages and their replies."""
+    with Engine.open(home, PASSPHRASE, use_embedder=False) as engine:
+        for i in range(exchanges):
+            engine.chat.send(CHAT_COACH, f"{CHAT_MESSAGES[i % len(CHAT_MESSAGES)]} (earlier, {i + 1})")
+
+
+def engine_reference(home: Path, messages: list[str]) -> list[float]:
+    """The same conversation through the engine in this process: its own time per reply, in ms."""
+    with Engine.open(home, PASSPHRASE) as engine:
+        out = []
+        for message in messages:
+            start = time.perf_counter()
+            engine.chat.send(CHAT_COACH, message)
+            out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def chat_turn(page: Page, message: str) -> None:
+    """Type the message (real keystrokes), press Enter, wait until the reply is rendered and settled."""
+    type_text(page, "Message", message, delay_ms=20)
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => window.__lifeosBench.chat.pendingGone > 0", timeout=REPLY_TIMEOUT_MS)
+    page.wait_for_timeout(SETTLE_MS)
+
+
+def chat_run(browser: Browser, home: Path, log: Path, messages: list[str]) -> dict[str, object]:
+    """One session chatting with the Stoic coach; per message, Send → first and last words."""
+    context = new_context(browser)
+    external = block_external_requests(context)
+    with serve_app(home, log) as server:
+        page = context.new_page()
+        try:
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(server.url)
+            expect(button(page, UNLOCK)).to_be_visible(timeout=TIMEOUT_MS)
+            enter_text(page, "Passphrase", PASSPHRASE)
+            button(page, UNLOCK).click()
+            button(page, GALLERY_BUTTON).click()
+            expect(field(page, "Message")).to_be_visible()
+            page.evaluate("window.__lifeosBench.chat.logging = true")
+            for message in messages:
+                chat_turn(page, message)
+            chat = page.evaluate("window.__lifeosBench.chat")
+        except AssertionError:
+            print(f"--- app log ({log}) ---\n{server.output()[-4000:]}", file=sys.stderr)
+            raise
+        finally:
+            page.close()
+            context.close()
+    if external.urls:
+        raise SystemExit(f"the page tried to reach other hosts: {external.urls}")
+    with Engine.open(home, PASSPHRASE, use_embedder=False) as engine:
+        stored = [m.content for m in engine.chat.conversation(CHAT_COACH) if m.role == "assistant"]
+    replies = stored[-len(messages) :]
+    earlier = stored[: -len(messages)]
+    texts = [(float(t), str(text)) for t, text in chat["texts"]]
+    turns = []
+    for i, (send, reply) in enumerate(zip(chat["sends"], replies, strict=True)):
+        seen = bool(_letters(reply))  # an empty reply has no words to find
+        first = _first_seen(texts, send, _letters(reply)[:HEAD_CHARS]) if seen else None
+        last = _first_seen(texts, send, _last_words(reply, earlier + replies[:i])) if seen else None
+        turns.append(
+            {
+                "message": messages[i],
+                "first_token_ms": None if first is None else round(first - send, 1),
+                "last_token_ms": None if last is None else round(last - send, 1),
+                "reply_chars": len(reply),
+            }
+        )
+    return {"turns": turns}
+
+
 def report(kind: str, i: int, run: dict[str, object]) -> None:
     phases = run["phases"]
     assert isinstance(phases, dict)
@@ -205,6 +368,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=8,
+        help=f"chat messages to time (at most {len(CHAT_MESSAGES)}; 0: none)",
+    )
+    parser.add_argument(
+        "--history", type=int, default=30, help="earlier exchanges in the conversation the chat opens on"
+    )
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()
     if not CHROMIUM.exists():
@@ -219,18 +391,33 @@ def main() -> None:
             for i in range(args.runs):
                 cold.append(one_run(browser, home, Path(tmp) / f"cold-{i}.log"))
                 report("cold", i, cold[-1])
-            shared = new_context(browser)
-            external = block_external_requests(shared)
-            one_run(browser, home, Path(tmp) / "prime.log", shared)  # fills the cache; not counted
-            for i in range(args.runs):
-                warm.append(one_run(browser, home, Path(tmp) / f"warm-{i}.log", shared))
-                report("warm", i, warm[-1])
-            if external.urls:
-                raise SystemExit(f"the page tried to reach other hosts: {external.urls}")
+            if args.runs:
+                shared = new_context(browser)
+                external = block_external_requests(shared)
+                one_run(browser, home, Path(tmp) / "prime.log", shared)  # fills the cache; not counted
+                for i in range(args.runs):
+                    warm.append(one_run(browser, home, Path(tmp) / f"warm-{i}.log", shared))
+                    report("warm", i, warm[-1])
+                if external.urls:
+                    raise SystemExit(f"the page tried to reach other hosts: {external.urls}")
+            messages = list(CHAT_MESSAGES[: args.messages])
+            chat: dict[str, object] | None = None
+            if messages:
+                reference, chatting = Path(tmp) / "engine-profile", Path(tmp) / "chat-profile"
+                add_history(home, args.history)
+                shutil.copytree(home, reference)
+                shutil.copytree(home, chatting)
+                engine_ms = engine_reference(reference, messages)
+                chat = chat_run(browser, chatting, Path(tmp) / "chat.log", messages)
+                chat["history"] = args.history
+                turns = chat["turns"]
+                assert isinstance(turns, list)
+                for turn, ms in zip(turns, engine_ms, strict=True):
+                    turn["engine_ms"] = round(ms, 1)
         finally:
             browser.close()
     results: dict[str, object] = {"target_ms": 2000}
-    for kind, runs in (("cold", cold), ("warm", warm)):
+    for kind, runs in (("cold", cold), ("warm", warm)) if args.runs else ():
         summary: dict[str, object] = {"runs": runs}
         for name in (
             "cold_start",
@@ -256,7 +443,37 @@ def main() -> None:
             f"unlock → gallery p50 {gallery_p50:.2f} s (target ≤ 2 s each)\n"
             f"    phases p50 (s since launch): {summary['phases_p50_s']}"
         )
+    if chat is not None:
+        results["chat"] = summarise_chat(chat)
     emit(results, args.json)
+
+
+def summarise_chat(chat: dict[str, object]) -> dict[str, object]:
+    """p50/p95 of each chat figure, printed with every message's own figures."""
+    turns = chat["turns"]
+    assert isinstance(turns, list)
+    for i, t in enumerate(turns):
+        first, last = t["first_token_ms"], t["last_token_ms"]
+        print(
+            f"chat message {i + 1}: send → first words {first} ms, → last words {last} ms "
+            f"(engine alone {t['engine_ms']} ms, {t['reply_chars']} characters)"
+        )
+    summary: dict[str, object] = {"target_p95_ms": 500, "history": chat.get("history"), "turns": turns}
+    for name in ("first_token", "last_token", "engine"):
+        samples = [t[f"{name}_ms"] / 1000 for t in turns if t[f"{name}_ms"] is not None]
+        summary[name] = percentiles(samples) if samples else None
+    missing = sum(t["last_token_ms"] is None and t["reply_chars"] > 0 for t in turns)
+    empty = sum(t["reply_chars"] == 0 for t in turns)
+    last, engine = summary["last_token"], summary["engine"]
+    if isinstance(last, dict) and isinstance(engine, dict):
+        print(
+            f"chat (grounded reasoner): send → last words p50 {last['p50_ms']:.0f} ms, "
+            f"p95 {last['p95_ms']:.0f} ms (target p95 ≤ 500 ms); engine alone p50 {engine['p50_ms']:.0f} ms, "
+            f"p95 {engine['p95_ms']:.0f} ms"
+            + (f"; {missing} replies not found on the page" if missing else "")
+            + (f"; {empty} empty replies, not timed" if empty else "")
+        )
+    return summary
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from testkit.browser import (
     require_chromium,
     serve_app,
     shown,
+    type_text,
     unlock,
 )
 
@@ -86,7 +87,7 @@ def test_journey(tmp_path: Path) -> None:
 
             # 3. Chat offline, then open the citation.
             button(page, "Chat with Stoic Mentor").click()
-            enter_text(page, "Message", "I get angry when my runs go badly")
+            type_text(page, "Message", "What does Seneca say about the shortness of life?")
             button(page, "Send").click()
             source = page.get_by_role("checkbox", name=re.compile(r"^\[1\] "))
             expect(source).to_be_visible(timeout=MODEL_WORK_MS)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from app.ui.app_prefs import PREFS_FILE, TAMPERED_NOTICE
 from app.ui.note_display import day_heading, day_title, full_date
 from engine.api import Engine
 from testkit.browser import (
@@ -37,12 +38,15 @@ from testkit.browser import (
     serve_app,
     shoot_both,
     shown,
+    type_text,
     unlock,
 )
 
 pytestmark = pytest.mark.browser
 
 PASSPHRASE = "a calm river at dawn"
+CITING_QUESTION = "What does Seneca say about the shortness of life?"
+"""The offline composer quotes (and so cites) a passage only when it fits the message closely."""
 SOON = (date.today() + timedelta(days=1)).isoformat()
 LATER = (date.today() + timedelta(days=40)).isoformat()
 
@@ -90,7 +94,12 @@ def seed(home: Path) -> None:
         engine.heartbeat.set_active_hours("0-24")
         engine.heartbeat.set_quiet_hours(None)
         engine.heartbeat.run(roles=["checkins"], notify_os=False)
+    # The coach is installed with the embedder, as the app would: its passages get their vectors, and
+    # the offline composer quotes (and cites) a passage only when it is close to the message.
+    with Engine.open(home, PASSPHRASE) as engine:
         engine.coaches.install("stoic")
+    # Auto-lock turned off by editing the preference file by hand (no seal): Settings must say so.
+    (home / PREFS_FILE).write_text('{"auto_lock_minutes": 0}')
 
 
 @pytest.fixture(scope="module")
@@ -277,6 +286,7 @@ def test_inbox_check_in_with_reason_and_actions(page: Page, shots: Screenshots) 
 def test_settings(page: Page, shots: Screenshots) -> None:
     button(page, "Settings").click()
     expect(button(page, "Lock now")).to_be_visible()
+    expect(shown(page, TAMPERED_NOTICE)).to_be_visible()
     expect(field(page, "Active hours")).to_be_visible()
     shoot_both(page, shots, "settings", button(page, "Lock now"))
     page.set_viewport_size(PHONE)
@@ -312,7 +322,7 @@ def test_gallery(page: Page, shots: Screenshots) -> None:
 def test_chat_streams_and_opens_citations(page: Page, shots: Screenshots) -> None:
     destination(page, "Chat").click()
     expect(chip(page, "Stoic Mentor")).to_be_visible()
-    enter_text(page, "Message", "How do I stay calm when a race goes badly?")
+    type_text(page, "Message", CITING_QUESTION)
     button(page, "Send").click()
     source = page.get_by_role("checkbox", name=re.compile(r"^\[1\] "))
     expect(source).to_be_visible(timeout=60_000)
@@ -358,16 +368,18 @@ def test_chat_context_sidebar_drawer_and_mentions(page: Page, shots: Screenshots
     expect(button(page, "Mention Marathon 2026 in your message")).to_have_count(0)
     draft_is(page, "#marathon-2026 ")
 
-    enter_text(page, "Message", "Long run Sunday with @sa")
+    type_text(page, "Message", "long run Sunday with @sa")
     suggestion = chip(page, "@Sarah")
     expect(suggestion).to_be_visible()
     shoot_both(page, shots, "mention suggestions", suggestion)
     suggestion.click()
-    draft_is(page, "Long run Sunday with @Sarah ")
-    enter_text(page, "Message", "Plan for #mar")
+    draft_is(page, "#marathon-2026 long run Sunday with @Sarah ")
+    type_text(page, "Message", "to plan #mar")
     chip(page, "#marathon-2026").click()
-    draft_is(page, "Plan for #marathon-2026 ")
-    enter_text(page, "Message", "")
+    draft_is(page, "#marathon-2026 long run Sunday with @Sarah to plan #marathon-2026 ")
+    page.keyboard.press("Control+a")
+    page.keyboard.press("Backspace")
+    expect(button(page, "Send")).to_be_disabled()
 
 
 def test_gallery_preview_gives_three_free_messages(page: Page, shots: Screenshots) -> None:
@@ -378,7 +390,7 @@ def test_gallery_preview_gives_three_free_messages(page: Page, shots: Screenshot
     expect(shown(page, "3 free messages left")).to_be_visible()
     shoot_both(page, shots, "preview chat", banner)
     page.set_viewport_size(PHONE)
-    enter_text(page, "Message", "How do I start when I have no time?")
+    type_text(page, "Message", "How do I start when I have no time?")
     button(page, "Send").click()
     expect(shown(page, "2 free messages left")).to_be_visible(timeout=60_000)
     button(page, "End preview").click()

@@ -19,6 +19,8 @@ from app.ui.theme import SPACE_M, SPACE_S
 from app.ui.voice_memo import MemoOutcome
 
 MENTION_TYPES = {"project": "project", "person": "person", "area": "area", "link": "resource"}
+BUBBLE_GUTTER = 48
+"""Room left beside the person's own messages, so theirs and the coach's read apart."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def bubble_view(
     on_open: Callable[[Source], Any],
     go: Callable[[str], Any],
     use_text: Callable[[str], Any],
+    key: int | None = None,
 ) -> ft.Control:
     mine = bubble.role in ("user", "memo")
     body: list[ft.Control] = []
@@ -120,7 +123,9 @@ def bubble_view(
     if bubble.memo is not None:
         body += _memo_body(bubble.memo, go, use_text)
     elif mine:
-        body.append(ft.Text(bubble.text, selectable=True))
+        # Plain, not ``selectable``: Flutter exposes a selectable Text to the accessibility tree as an
+        # empty, disabled text box, so a screen reader could not read the person's own messages.
+        body.append(ft.Text(bubble.text))
     else:
         body.append(ft.Markdown(bubble.text, selectable=True))
     if bubble.sources:
@@ -132,22 +137,54 @@ def bubble_view(
                 controls=[_source_chip(i + 1, s, on_open) for i, s in enumerate(bubble.sources)],
             )
         )
+    bgcolor = (
+        ft.Colors.PRIMARY_CONTAINER
+        if bubble.role == "user"
+        else ft.Colors.TERTIARY_CONTAINER
+        if bubble.memo is not None
+        else ft.Colors.SURFACE_CONTAINER_HIGH
+    )
+    return _bubble_row(body, bgcolor, mine=mine, fill=not mine or bubble.memo is not None, key=key)
+
+
+def _bubble_row(
+    body: list[ft.Control], bgcolor: str, *, mine: bool, fill: bool, key: int | None
+) -> ft.Control:
+    """A bubble at its side of the conversation.
+
+    A Row lays its children out at their natural width, unbounded: a Text in a plain child never
+    wraps, and a long message of the person's own was cut to one line. So the bubble is always
+    flexible: a reply fills the row (``fill``); the person's message is ``expand_loose`` (as wide as
+    its text, wrapping at the row's width), with a gutter on the other side so it reads as theirs.
+    """
     return ft.Row(
+        key=key,
+        margin=ft.Margin.only(top=SPACE_S),
         alignment=ft.MainAxisAlignment.END if mine else ft.MainAxisAlignment.START,
+        vertical_alignment=ft.CrossAxisAlignment.START,
         controls=[
+            *([ft.Container(width=BUBBLE_GUTTER)] if mine and not fill else []),
             ft.Container(
-                expand=not mine or bubble.memo is not None,
+                expand=True,
+                expand_loose=not fill,
                 padding=ft.Padding.symmetric(horizontal=SPACE_M - 2, vertical=SPACE_S + 2),
                 border_radius=16,
-                bgcolor=ft.Colors.PRIMARY_CONTAINER
-                if bubble.role == "user"
-                else ft.Colors.TERTIARY_CONTAINER
-                if bubble.memo is not None
-                else ft.Colors.SURFACE_CONTAINER_HIGH,
+                bgcolor=bgcolor,
                 content=ft.Column(spacing=SPACE_S, tight=True, controls=body),
-            )
+            ),
         ],
     )
+
+
+def pending_bubble(streamed: str, key: int) -> ft.Control:
+    """The reply while it is written: "…" until the first words, then the words so far. Static on
+    purpose (no spinner): an animation repaints the page every frame while the engine works."""
+    body: list[ft.Control] = (
+        [ft.Markdown(streamed, selectable=True)]
+        if streamed
+        else [ft.Text("…", semantics_label="The coach is replying", color=ft.Colors.ON_SURFACE_VARIANT)]
+    )
+    return _bubble_row(body, ft.Colors.SURFACE_CONTAINER_HIGH, mine=False, fill=True, key=key)
 
 
 def source_dialog(
@@ -239,6 +276,7 @@ def preview_banner(
         else f"That was the last free message with {name}. Install to keep talking."
     )
     return ft.Container(
+        key="preview",
         padding=ft.Padding.symmetric(horizontal=SPACE_M - 4, vertical=SPACE_S),
         border_radius=12,
         bgcolor=ft.Colors.SECONDARY_CONTAINER,
@@ -269,7 +307,11 @@ def preview_banner(
 
 
 def suggestions_row(suggestions: list[Suggestion], pick: Callable[[Suggestion], Any]) -> ft.Control:
+    """The people or projects an open `@`/`#` may mean, as chips above the message box. A chip takes
+    no focus until it is clicked (Flutter focuses a chip only on a click or Tab), so typing goes on
+    in the box while they show."""
     return ft.Row(
+        key="suggestions",
         wrap=True,
         spacing=6,
         run_spacing=6,

@@ -5,32 +5,50 @@ A turn retrieves from the coach's books and the coachee's memory and asks the co
 calls ``on_text`` on that thread, the pieces are gathered and flushed to the screen through the
 event loop at most every ``STREAM_FLUSH_S``, so a fast reasoner does not flood the websocket.
 
+What keeps a reply quick to *see* (bench/app_bench.py measures Send to the last word on screen):
+
+- Each bubble's controls are built once and the very same objects are handed to every later
+  render; Flet's diff skips an unchanged object without looking inside, so a render costs the
+  same with 3 bubbles or 200 (it used to rebuild and diff every Markdown bubble per render: 50 to
+  150 ms of the event loop per keystroke and per reply in a long conversation).
+- The conversation is a ``reverse`` list: offset 0 is the newest message, so a new bubble, or a
+  streaming one that grows, shows at once where the person looks, without an animated scroll, and
+  sending from higher up is one jump to offset 0 (an estimated "end" of a lazy list is not).
+  Its children are a plain keyed list (``build_controls_on_demand=False``): Flutter then finds a
+  bubble by its key when a new message moves it down a place, instead of rebuilding it.
+- Nothing animates while the coach replies (an indeterminate progress bar repainted the page every
+  frame, taking a core from the reply on a small machine); the pending bubble says "…".
+- The models a reply needs are loaded when the chat opens, while the person is still typing.
+
 Around the conversation: active projects and key people in a sidebar on wide windows and in a
 bottom sheet on phones; `@`/`#` suggestions while typing a mention; voice memos (record or attach,
 transcribed on the device into today's note); and for a coach being tried from the Gallery, the
-free messages left with Install and End preview.
+free messages left with Install and End preview. ``/chat`` opens the coach last chatted with.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 import flet as ft
 
+from app.ui.actions import run_action
 from app.ui.chat_parts import (
     Bubble,
     ContextItem,
     Source,
     bubble_view,
     context_lists,
+    pending_bubble,
     preview_banner,
     source_dialog,
     suggestions_row,
 )
-from app.ui.hooks import use_latest_state, use_page_width
+from app.ui.hooks import use_latest_state, use_page_width, use_typed_text
 from app.ui.mentions import Suggestion, complete, open_mention, suggest, token_for
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
@@ -43,19 +61,25 @@ CONTEXT_ITEMS = 6
 SIDEBAR_MIN_WIDTH = 1000
 """From this window width the projects and people sit beside the chat; below it, in a sheet."""
 SIDEBAR_WIDTH = 260
+WARM_UP_QUERY = "hello"
 
 
 @dataclass(frozen=True)
 class ChatState:
     coaches: tuple[tuple[str, str], ...] = ()  # (id, name), previews included
+    coach_id: str | None = None  # the coach whose conversation is loaded
     bubbles: tuple[Bubble, ...] = ()
     context: tuple[ContextItem, ...] = ()
     mentionable: tuple[tuple[str, str, str], ...] = ()  # (entity id, name, type)
     preview_left: int | None = None
     loaded: bool = False
     draft: str = ""
+    draft_replaced: int = 0
+    """Bumped whenever the app (not the person typing) changes the draft: see ``use_typed_text``."""
     streaming: str | None = None
     sending: bool = False
+    sent: int = 0
+    """Messages sent from this screen; each one brings the newest message into view."""
     open_source: Source | None = None
     source_loading: bool = False
     context_open: bool = False
@@ -66,6 +90,7 @@ class ChatState:
 @dataclass(frozen=True)
 class ChatRead:
     coaches: tuple[tuple[str, str], ...]
+    coach_id: str | None
     bubbles: tuple[Bubble, ...]
     preview_left: int | None
 
@@ -80,17 +105,30 @@ def _source(engine: Engine, coach_id: str, ref: str) -> Source:
     return Source(found.ref, found.title, found.author, found.text)
 
 
+def last_chatted(engine: Engine, coach_ids: list[str]) -> str | None:
+    """The coach whose conversation has the newest message (None when no conversation has any)."""
+    newest: tuple[str, str] | None = None
+    for coach_id in coach_ids:
+        last = engine.chat.conversation(coach_id, limit=1)
+        if last and (newest is None or last[-1].created_at > newest[0]):
+            newest = (last[-1].created_at, coach_id)
+    return newest[1] if newest else None
+
+
 def read_chat(engine: Engine, coach_id: str | None) -> ChatRead:
-    """Coaches (previews too) and the conversation with ``coach_id``; earlier sources by reference."""
+    """Coaches (previews too) and the conversation with ``coach_id``, or, when none is asked for,
+    with the coach last chatted with (the first coach when there is no conversation yet). Earlier
+    sources come back by reference."""
     coaches = tuple((c.id, c.name) for c in engine.coaches.list(include_previews=True))
-    current = coach_id or (coaches[0][0] if coaches else None)
-    if current is None or all(c[0] != current for c in coaches):
-        return ChatRead(coaches, (), None)
+    ids = [c[0] for c in coaches]
+    current = coach_id or last_chatted(engine, ids) or (ids[0] if ids else None)
+    if current is None or current not in ids:
+        return ChatRead(coaches, current, (), None)
     bubbles = tuple(
         Bubble(m.role, m.content, tuple(_source(engine, current, ref) for ref in m.meta.get("citations", [])))
         for m in engine.chat.conversation(current)
     )
-    return ChatRead(coaches, bubbles, engine.coaches.preview_messages_left(current))
+    return ChatRead(coaches, current, bubbles, engine.coaches.preview_messages_left(current))
 
 
 def read_context(engine: Engine) -> tuple[tuple[ContextItem, ...], tuple[tuple[str, str, str], ...]]:
@@ -107,30 +145,54 @@ def read_context(engine: Engine) -> tuple[tuple[ContextItem, ...], tuple[tuple[s
     return panel, mentionable
 
 
+def warm_up(engine: Engine, coach_id: str) -> None:
+    """Load what a reply needs (the embedder and reranker behind the coach's search) with a search
+    whose result is thrown away; reading changes nothing, and a failure here shows on sending."""
+    with contextlib.suppress(LifeOSError):
+        engine.knowledge.search(coach_id, WARM_UP_QUERY, limit=1)
+
+
 @ft.component
 def ChatView() -> ft.Control:
-    """``/chat`` (first coach) and ``/chat/<coach id>``."""
+    """``/chat`` (the coach last chatted with) and ``/chat/<coach id>``."""
     profile = use_profile()
     engine = profile.engine
     page = ft.context.page
     width = use_page_width()
     requested = ft.use_route_params().get("coach_id")
     state, set_state, latest = use_latest_state(ChatState())
-    coach_id = requested or (state.coaches[0][0] if state.coaches else None)
+    routed = ft.use_ref(requested)
+    routed.current = requested
+    coach_id = requested or state.coach_id
     coach_name = dict(state.coaches).get(coach_id or "", coach_id or "")
+    conversation = ft.use_ref(lambda: ft.Ref[ft.ListView]()).current
+    built = ft.use_ref(dict).current  # id(bubble) -> (bubble, its controls): see the module docstring
 
     async def load() -> None:
-        try:
-            read = await asyncio.to_thread(read_chat, engine, coach_id)
-        except LifeOSError as exc:
-            problem = f"The conversation could not be read: {exc}"
-            set_state(lambda s: replace(s, loaded=True, problem=problem))
-            return
-        set_state(
-            lambda s: replace(
-                s, coaches=read.coaches, bubbles=read.bubbles, preview_left=read.preview_left, loaded=True
+        asked = requested
+
+        def show(s: ChatState, read: ChatRead) -> ChatState:
+            if routed.current != asked:
+                return s  # another coach was opened meanwhile: its load fills the screen
+            return replace(
+                s,
+                coaches=read.coaches,
+                coach_id=read.coach_id,
+                bubbles=read.bubbles,
+                preview_left=read.preview_left,
+                loaded=True,
             )
+
+        read = await run_action(
+            lambda: read_chat(engine, asked),
+            set_state=set_state,
+            busy=None,
+            failure="The conversation could not be read: {}",
+            done=show,
+            failed=lambda s: replace(s, loaded=True),
         )
+        if read is not None and read.value.coach_id is not None:
+            await asyncio.to_thread(warm_up, engine, read.value.coach_id)
 
     async def load_context() -> None:
         try:
@@ -139,16 +201,24 @@ def ChatView() -> ft.Control:
             return  # the panel is a convenience; the chat works without it
         set_state(lambda s: replace(s, context=panel, mentionable=mentionable))
 
-    # The conversation reloads when the coach changes; the context whenever memory changes (a reply,
-    # a capture, a voice memo), so a finished reply keeps its openable sources.
-    ft.use_effect(load, dependencies=[coach_id])
+    async def show_newest() -> None:
+        if state.sent and conversation.current is not None:
+            await conversation.current.scroll_to(offset=0)  # a reverse list: 0 is the newest message
+
+    # The conversation reloads when another coach is asked for; the context whenever memory changes
+    # (a reply, a capture, a voice memo), so a finished reply keeps its openable sources.
+    ft.use_effect(load, dependencies=[requested])
     ft.use_effect(load_context, dependencies=[profile.revision])
+    ft.use_effect(show_newest, dependencies=[state.sent])
+
+    def set_draft(text: str, **changes: Any) -> None:
+        set_state(lambda s: replace(s, draft=text, draft_replaced=s.draft_replaced + 1, **changes))
 
     async def send(_e: Any) -> None:
-        current = latest()
-        text = current.draft.strip()
-        if not text or current.sending or coach_id is None:
+        text = box.text().strip()
+        if not text or coach_id is None:
             return
+        to = coach_id
         loop = asyncio.get_running_loop()
         parts: list[str] = []
         pending = {"scheduled": False}
@@ -164,55 +234,62 @@ def ChatView() -> ft.Control:
                 pending["scheduled"] = True
                 loop.call_soon_threadsafe(loop.call_later, STREAM_FLUSH_S, flush)
 
-        set_state(
-            lambda s: replace(
+        def turn() -> tuple[Any, int | None]:
+            reply = engine.chat.send(to, text, on_text=on_text)
+            return reply, engine.coaches.preview_messages_left(to)
+
+        def answered(s: ChatState, result: tuple[Any, int | None]) -> ChatState:
+            reply, left = result
+            answer = Bubble(
+                "assistant",
+                reply.text,
+                tuple(Source(c.ref, c.title, c.author, c.text) for c in reply.citations),
+                reply.notice,
+            )
+            return replace(s, streaming=None, preview_left=left, bubbles=(*s.bubbles, answer))
+
+        if await run_action(
+            turn,
+            latest=latest,
+            set_state=set_state,
+            busy="sending",
+            failure="No reply: {}",
+            start=lambda s: replace(
                 s,
                 draft="",
-                sending=True,
+                draft_replaced=s.draft_replaced + 1,
                 streaming="",
-                problem=None,
+                sent=s.sent + 1,
                 bubbles=(*s.bubbles, Bubble("user", text)),
-            )
-        )
-        try:
-            reply = await asyncio.to_thread(lambda: engine.chat.send(coach_id, text, on_text=on_text))
-            left = await asyncio.to_thread(engine.coaches.preview_messages_left, coach_id)
-        except LifeOSError as exc:
-            problem = f"No reply: {exc}"
-            set_state(lambda s: replace(s, sending=False, streaming=None, problem=problem))
-            return
-        answer = Bubble(
-            "assistant",
-            reply.text,
-            tuple(Source(c.ref, c.title, c.author, c.text) for c in reply.citations),
-            reply.notice,
-        )
-        set_state(
-            lambda s: replace(
-                s, sending=False, streaming=None, preview_left=left, bubbles=(*s.bubbles, answer)
-            )
-        )
-        profile.changed()
+            ),
+            done=answered,
+            failed=lambda s: replace(s, streaming=None),
+        ):
+            profile.changed()
 
     def memo_saved(memo: MemoOutcome) -> None:
-        set_state(lambda s: replace(s, bubbles=(*s.bubbles, Bubble("memo", memo.transcript, memo=memo))))
+        set_state(
+            lambda s: replace(
+                s, sent=s.sent + 1, bubbles=(*s.bubbles, Bubble("memo", memo.transcript, memo=memo))
+            )
+        )
 
     voice, voice_buttons = use_voice_memo(memo_saved, disabled=state.sending)
 
     def edit(e: ft.Event[ft.TextField]) -> None:
         value = e.control.value or ""
+        profile.active()  # typing is activity: for auto-lock, and background work waits for a pause
         set_state(lambda s: replace(s, draft=value))
 
     def use_text(text: str) -> Callable[[Any], None]:
-        return lambda _e: set_state(lambda s: replace(s, draft=(s.draft + " " + text).strip()))
+        return lambda _e: set_draft((box.text() + " " + text).strip())
 
     def pick_suggestion(suggestion: Suggestion) -> Callable[[Any], None]:
         def handler(_e: Any) -> None:
-            def apply(s: ChatState) -> ChatState:
-                mention = open_mention(s.draft)
-                return replace(s, draft=complete(s.draft, mention, suggestion)) if mention else s
-
-            set_state(apply)
+            draft = box.text()
+            mention = open_mention(draft)
+            if mention is not None:
+                set_draft(complete(draft, mention, suggestion))
 
         return handler
 
@@ -220,9 +297,10 @@ def ChatView() -> ft.Control:
         token = token_for(item.name, item.type)
 
         def handler(_e: Any) -> None:
-            draft = latest().draft
-            spaced = draft + ("" if not draft or draft.endswith(" ") else " ") + token + " "
-            set_state(lambda s: replace(s, draft=spaced, context_open=False))
+            draft = box.text()
+            set_draft(
+                draft + ("" if not draft or draft.endswith(" ") else " ") + token + " ", context_open=False
+            )
 
         return handler
 
@@ -231,6 +309,8 @@ def ChatView() -> ft.Control:
             if source.text or coach_id is None:
                 set_state(lambda s: replace(s, open_source=source))
                 return
+            # Not ``run_action``: a passage that cannot be found is shown as such in the dialog,
+            # not as a problem with the chat.
             set_state(lambda s: replace(s, open_source=source, source_loading=True))
             try:
                 found = await asyncio.to_thread(engine.chat.passage, coach_id, source.ref)
@@ -252,30 +332,32 @@ def ChatView() -> ft.Control:
         return handler
 
     async def install_previewed(_e: Any) -> None:
-        if coach_id is None or latest().preview_busy:
+        if coach_id is None:
             return
-        set_state(lambda s: replace(s, preview_busy=True, problem=None))
-        try:
-            await asyncio.to_thread(engine.coaches.install, coach_id)
-        except LifeOSError as exc:
-            problem = f"Not installed: {exc}"
-            set_state(lambda s: replace(s, preview_busy=False, problem=problem))
-            return
-        set_state(lambda s: replace(s, preview_busy=False, preview_left=None))
-        profile.changed()
+        to = coach_id
+        if await run_action(
+            lambda: engine.coaches.install(to),
+            latest=latest,
+            set_state=set_state,
+            busy="preview_busy",
+            failure="Not installed: {}",
+            done=lambda s, _report: replace(s, preview_left=None),
+        ):
+            profile.changed()
 
     async def end_preview(_e: Any) -> None:
-        if coach_id is None or latest().preview_busy:
+        if coach_id is None:
             return
-        set_state(lambda s: replace(s, preview_busy=True, problem=None))
-        try:
-            await asyncio.to_thread(engine.coaches.end_preview, coach_id)
-        except LifeOSError as exc:
-            problem = f"The preview could not be ended: {exc}"
-            set_state(lambda s: replace(s, preview_busy=False, problem=problem))
-            return
-        profile.changed()
-        await page.push_route("/gallery")
+        to = coach_id
+        if await run_action(
+            lambda: engine.coaches.end_preview(to),
+            latest=latest,
+            set_state=set_state,
+            busy="preview_busy",
+            failure="The preview could not be ended: {}",
+        ):
+            profile.changed()
+            await page.push_route("/gallery")
 
     wide = width >= SIDEBAR_MIN_WIDTH
     ft.use_dialog(source_dialog(state.open_source, state.source_loading, close_source))
@@ -293,6 +375,7 @@ def ChatView() -> ft.Control:
         if state.context_open and not wide
         else None
     )
+    box = use_typed_text(state.draft, state.draft_replaced)
 
     if state.loaded and not state.coaches:
         return ft.Column(
@@ -310,6 +393,7 @@ def ChatView() -> ft.Control:
         )
 
     top_row = ft.Row(
+        key="coaches",
         vertical_alignment=ft.CrossAxisAlignment.CENTER,
         controls=[
             ft.Row(
@@ -340,9 +424,21 @@ def ChatView() -> ft.Control:
             ),
         ],
     )
-    bubbles = [bubble_view(b, open_source, go, use_text) for b in state.bubbles]
-    if state.streaming is not None:
-        bubbles.append(bubble_view(Bubble("assistant", state.streaming or "…"), open_source, go, use_text))
+
+    # Newest first (the list is reversed on screen). Keys are positions in the conversation, which
+    # only grows, so a new bubble is one insertion and the reply replaces its pending bubble in place.
+    live = {id(b) for b in state.bubbles}
+    for stale in [k for k in built if k not in live]:
+        del built[stale]
+    bubbles: list[ft.Control] = []
+    if state.streaming is not None and state.sending:
+        bubbles.append(pending_bubble(state.streaming, key=len(state.bubbles)))
+    for index in range(len(state.bubbles) - 1, -1, -1):
+        bubble = state.bubbles[index]
+        cached = built.get(id(bubble))
+        if cached is None or cached[0] is not bubble:
+            cached = built[id(bubble)] = (bubble, bubble_view(bubble, open_source, go, use_text, key=index))
+        bubbles.append(cached[1])
     if not bubbles:
         bubbles = [
             ft.Text(
@@ -352,39 +448,48 @@ def ChatView() -> ft.Control:
             )
         ]
     preview_done = state.preview_left == 0
-    mention_open = open_mention(state.draft)
+    typed = state.draft
+    mention_open = open_mention(typed)
     suggestions = suggest(state.mentionable, mention_open) if mention_open else []
     composer = ft.Row(
+        key="composer",
         vertical_alignment=ft.CrossAxisAlignment.END,
         spacing=4,
         controls=[
             voice_buttons,
             ft.TextField(
+                key="message",
+                ref=box.ref,
                 label="Message",
-                value=state.draft,
+                value=box.value,
                 multiline=True,
                 shift_enter=True,
                 min_lines=1,
                 max_lines=4,
                 expand=True,
-                disabled=state.sending or preview_done,
+                # Stays enabled while the coach replies: disabling it would take the focus away
+                # from someone already typing the next message. ``send`` refuses a second send.
+                disabled=preview_done,
                 on_change=edit,
                 on_submit=send,
             ),
             ft.IconButton(
                 icon=ft.Icons.SEND,
                 tooltip="Send",
-                disabled=state.sending or preview_done or not state.draft.strip(),
+                disabled=state.sending or preview_done or not typed.strip(),
                 on_click=send,
             ),
         ],
     )
+    # Every child that comes and goes has a key: without one, Flet matches children by position, and
+    # a row appearing above the composer (the suggestions, a problem) would be diffed against the
+    # composer and rebuild the message box, taking the focus and every keystroke after it.
     chat_column = ft.Column(
         expand=True,
         spacing=SPACE_S,
         horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
         controls=[
-            ft.Container(height=4),
+            ft.Container(key="top", height=4),
             top_row,
             *(
                 [
@@ -395,13 +500,19 @@ def ChatView() -> ft.Control:
                 if state.preview_left is not None
                 else []
             ),
-            ft.ListView(expand=True, spacing=SPACE_S, auto_scroll=True, controls=bubbles),
-            *([ft.ProgressBar(semantics_label="The coach is replying")] if state.sending else []),
-            *([ft.Text(state.problem, color=ft.Colors.ERROR)] if state.problem else []),
+            ft.ListView(
+                key="conversation",
+                ref=conversation,
+                expand=True,
+                reverse=True,
+                build_controls_on_demand=False,
+                controls=bubbles,
+            ),
+            *([ft.Text(state.problem, key="problem", color=ft.Colors.ERROR)] if state.problem else []),
             *voice_status(voice),
             *([suggestions_row(suggestions, pick_suggestion)] if suggestions else []),
             composer,
-            ft.Container(height=SPACE_S),
+            ft.Container(key="bottom", height=SPACE_S),
         ],
     )
     if not wide:

@@ -79,3 +79,38 @@ def use_page_service(key: str, factory: Callable[[], T]) -> T:
     if key not in services:
         services[key] = factory()
     return services[key]  # type: ignore[return-value]
+
+
+class TypedText:
+    """A text field the person types into and the app sometimes rewrites (see ``use_typed_text``)."""
+
+    def __init__(self, ref: ft.Ref[ft.TextField], value: str) -> None:
+        self.ref = ref
+        """Pass as the field's ``ref``: the live field, whose value the browser keeps current."""
+        self.value = value
+        """Pass as the field's ``value``."""
+
+    def text(self) -> str:
+        """What the field holds now, as the browser last reported it."""
+        field = self.ref.current
+        return (field.value or "") if field is not None else self.value
+
+
+def use_typed_text(text: str, replaced: int) -> TypedText:
+    """Render a typed-into field without ever sending it stale text.
+
+    The browser reports each keystroke twice: the field's new value (applied to the live control at
+    once) and a change event (a task of its own). A render that runs between the two would describe
+    the field with the text *before* the keystroke, and the diff would send that back, overwriting
+    what the person just typed: letters vanish or land out of order when renders lag behind fast
+    typing. So the field is rendered with its own live value, and with the app's ``text`` only on
+    the first render after the app replaced it (clearing it after sending, inserting a mention) —
+    which the caller says by bumping ``replaced``.
+    """
+    ref = ft.use_ref(ft.Ref).current
+    shown = ft.use_ref(replaced)
+    live = ref.current
+    if live is None or shown.current != replaced:
+        shown.current = replaced
+        return TypedText(ref, text)
+    return TypedText(ref, live.value or "")
