@@ -193,3 +193,15 @@ def test_composer_quotes_only_what_clears_the_threshold_and_keeps_the_persona_vo
     text, cited, _used, _made = compose(strong)
     assert "Listen to Seneca:" in text and "[x-1]" in text and [c.ref for c in cited] == ["x-1"]
     assert text.rstrip().endswith("What is the first small step?")
+
+
+def test_a_long_conversation_never_gets_an_empty_reply(engine: Engine) -> None:
+    messages = [
+        "I want to quit the marathon plan.",
+        "I keep worrying about everything.",
+        "My boss is unfair to me.",
+        "I feel stuck.",
+    ] * 7
+    for message in messages:  # 28 turns: more than the playbook has moves that fit
+        reply = engine.chat.send("stoic", message)
+        assert reply.text.strip(), f"empty reply to {message!r}"

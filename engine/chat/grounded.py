@@ -340,14 +340,21 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
     if memory is not None:
         paragraphs.append(speak_memory(memory, voice, seed, said))
 
-    # 5 · one question not asked before
-    question = take(("question",), None, QUESTION_FLOOR)
+    # 5 · one question not asked before (the best-fitting unused one, when none fits clearly)
+    question = take(("question",), None, QUESTION_FLOOR) or take(("question",), None)
     if question is not None:
         paragraphs.append(question.text)
     elif not paragraphs or not paragraphs[-1].rstrip().endswith("?"):
         fallback = pick(_strings(voice, "question"), seed, "question", said)
         if fallback:
             paragraphs.append(fallback)
+    if not any(paragraphs):
+        # A long conversation can use up every move that fits; saying something is still better
+        # than an empty bubble: the best unused move of any kind, else the persona's own words.
+        last = take(("reframe", "technique", "acknowledge", "followup"), None)
+        paragraphs.append(
+            last.render() if last else pick(_strings(voice, "acknowledge") or ["Tell me more."], seed, "last")
+        )
     return "\n\n".join(p for p in paragraphs if p), [p for p, _ in chosen], memory, made
 
 
