@@ -340,14 +340,14 @@ def compose(ctx: ChatContext) -> tuple[str, list[ContextPassage], MemoryItem | N
     if memory is not None:
         paragraphs.append(speak_memory(memory, voice, seed, said))
 
-    # 5 · one question not asked before (the best-fitting unused one, when none fits clearly)
-    question = take(("question",), None, QUESTION_FLOOR) or take(("question",), None)
-    if question is not None:
-        paragraphs.append(question.text)
-    elif not paragraphs or not paragraphs[-1].rstrip().endswith("?"):
-        fallback = pick(_strings(voice, "question"), seed, "question", said)
-        if fallback:
-            paragraphs.append(fallback)
+    # 5 · one question not asked before: one that fits, else the persona's own, else the best unused
+    question = take(("question",), None, QUESTION_FLOOR)
+    closing = question.text if question else pick(_strings(voice, "question"), seed, "question", said)
+    if not closing:
+        spare = take(("question",), None)
+        closing = spare.text if spare else ""
+    if closing and not (paragraphs and paragraphs[-1].rstrip().endswith("?")):
+        paragraphs.append(closing)
     if not any(paragraphs):
         # A long conversation can use up every move that fits; saying something is still better
         # than an empty bubble: the best unused move of any kind, else the persona's own words.
