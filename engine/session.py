@@ -28,7 +28,6 @@ from engine.errors import LifeOSError, ProfileLocked
 from engine.store import meta
 
 if TYPE_CHECKING:
-    from datetime import datetime
     from pathlib import Path
 
     from engine.clock import Clock
@@ -100,10 +99,6 @@ class Session:
             raise ProfileLocked(LOCKED_MESSAGE)
 
     @property
-    def closing(self) -> bool:
-        return self._closing
-
-    @property
     def is_open(self) -> bool:
         return self._db is not None and not self._closing
 
@@ -146,9 +141,6 @@ class Session:
     def stamp(self) -> dict[str, Any]:
         """The `now` and `device_id` every write records (the outbox and history need both)."""
         return {"now": self.clock(), "device_id": self.device_id}
-
-    def now(self) -> datetime:
-        return self.clock()
 
     def embedder(self) -> Embedder | None:
         """The embedder, or None when disabled or unavailable: memory then works lexically."""

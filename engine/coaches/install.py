@@ -13,6 +13,7 @@ import base64
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -51,12 +52,12 @@ class Coach:
     def description(self) -> str:
         return self.manifest.description
 
-    @property
+    @cached_property
     def voice(self) -> dict[str, Any]:
-        """The persona's phrases for the offline composer (soul.md's front matter)."""
+        """The persona's phrases for the offline composer (soul.md's front matter), parsed once."""
         return split_front_matter(self.soul)[0]
 
-    @property
+    @cached_property
     def persona(self) -> str:
         """soul.md without its front matter: who the coach is, for a model's system prompt."""
         return split_front_matter(self.soul)[1]
