@@ -206,23 +206,27 @@ def field(page: Page, label: str) -> Locator:
 
 
 def enter_text(page: Page, label: str, text: str) -> None:
-    """Focus a field the way a user does, then replace its text in one go (``fill``).
+    """Replace what a field holds the way a person does: click in, select all, type the new text.
 
-    Clicking first matters: Flutter wires a semantics text field to its editing engine on focus; a
-    ``fill`` into a multiline field that was never focused changes the DOM value but never reaches
-    Flutter (no ``on_change``). For a field whose screen reacts to typing, use ``type_text``.
+    Every character is a key press with its own round trip to the app (never ``fill``, one synthetic
+    input event that a field Flutter has not wired up yet takes into the DOM but never reports). If
+    the field ends up holding something else, a render from the server landed between the click and
+    the typing and reset it; a person would type again, and so does the test, a bounded number of
+    times. For typing after what a field already holds, use ``type_text``.
     """
     target = field(page, label)
     for attempt in range(ENTER_ATTEMPTS):
         if not has_focus(target):
             focus_field(page, label)
-        target.fill(text)
+        page.keyboard.press("Control+A")
+        if text:
+            page.keyboard.type(text, delay=TYPING_DELAY_MS)
+        else:
+            page.keyboard.press("Backspace")
         try:
             expect(target).to_have_value(text, timeout=ENTER_SETTLE_MS)
             return
         except AssertionError:
-            # On a loaded machine a render from the server can land between the focus and the
-            # typing and reset the field; a user would type again, and so does the test.
             if attempt == ENTER_ATTEMPTS - 1:
                 raise
 
@@ -306,6 +310,28 @@ def unlock(page: Page, passphrase: str) -> None:
         button(page, "Unlock").click()
         try:
             expect(button(page, "Unlock")).to_have_count(0, timeout=UNLOCK_TIMEOUT_MS)
+            return
+        except AssertionError:
+            if attempt == ENTER_ATTEMPTS - 1:
+                raise
+
+
+def create_profile(page: Page, passphrase: str) -> None:
+    """Fill in the create-profile form with a good passphrase twice and press Create profile.
+
+    The first field has the keyboard while Flutter is still building its accessibility tree (see
+    ``focus_field``); if what was typed there never reached the app, the form answers with its own
+    error (too short, or the two do not match) and stays. A person types both again; so does this, a
+    bounded number of times. The form's errors themselves are tested in test_app_browser.py.
+    """
+    title = page.get_by_text("Create your profile")
+    expect(title).to_be_visible(timeout=FIRST_PAINT_TIMEOUT_MS)
+    for attempt in range(ENTER_ATTEMPTS):
+        enter_text(page, "Passphrase", passphrase)
+        enter_text(page, "Confirm passphrase", passphrase)
+        button(page, "Create profile").click()
+        try:
+            expect(title).to_have_count(0, timeout=UNLOCK_TIMEOUT_MS)
             return
         except AssertionError:
             if attempt == ENTER_ATTEMPTS - 1:

@@ -33,6 +33,7 @@ from testkit.browser import (
     open_app,
     require_chromium,
     serve_app,
+    unlock,
 )
 
 pytestmark = pytest.mark.browser
@@ -126,8 +127,7 @@ def test_first_run_note_survives_reload_and_unlock(
         expect(page.get_by_text(text)).to_have_count(0)
         shots.take(page, "locked after reload")
 
-        enter_text(page, "Passphrase", PASSPHRASE)
-        button(page, "Unlock").click()
+        unlock(page, PASSPHRASE)
         destination(page, "Daily notes").click()
         expect(page.get_by_text(text)).to_be_visible()
         shots.take(page, "unlocked note still there")

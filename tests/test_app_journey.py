@@ -26,6 +26,7 @@ from testkit.browser import (
     block_external_requests,
     button,
     chip,
+    create_profile,
     destination,
     enter_text,
     open_app,
@@ -61,10 +62,7 @@ def test_journey(tmp_path: Path) -> None:
         try:
             # 1. Create the profile, then onboarding: two interest areas.
             open_app(page, server.url)
-            expect(page.get_by_text("Create your profile")).to_be_visible(timeout=60_000)
-            enter_text(page, "Passphrase", PASSPHRASE)
-            enter_text(page, "Confirm passphrase", PASSPHRASE)
-            button(page, "Create profile").click()
+            create_profile(page, PASSPHRASE)
             expect(page.get_by_text("What would you like to work on?")).to_be_visible()
             page.get_by_role("button", name=re.compile(r"^Choose Wisdom")).click()
             page.get_by_role("button", name=re.compile(r"^Choose Health")).click()
