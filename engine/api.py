@@ -179,7 +179,7 @@ class Engine:
         paths = ProfilePaths(Path(home))
         db_key = profile_mod.create_profile(paths, passphrase, kdf)
         try:
-            db = Database(paths.db, db_key)
+            db = Database(paths.db, db_key, create=True)
         except BaseException:
             # A half-made profile would look like a real one that cannot be unlocked.
             for leftover in (paths.db, paths.keyfile):
@@ -261,7 +261,7 @@ class Engine:
         with self._session.entered():
             db = self._session.db
             with db.lock:
-                database = doctor_mod.check_database(db.conn, self.paths.db)
+                database = doctor_mod.check_database(db.conn, self.paths.db, db.reopen)
                 notes_count = notes_mod.count_notes(db.conn)
         keyfile = doctor_mod.check_keyfile(self.paths)
         ok = (

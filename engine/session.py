@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from engine.errors import LifeOSError, ProfileLocked
+import sqlcipher3
+
+from engine.errors import DataError, LifeOSError, ProfileLocked
 from engine.store import meta
 
 if TYPE_CHECKING:
@@ -201,6 +203,13 @@ class Part:
         self._s = session
 
 
+def damaged(exc: Exception) -> DataError:
+    """SQLCipher's plain ``DatabaseError`` ("malformed", "not a database": a damaged page, a torn
+    file) as one line the coachee can act on. Its subclasses (locked, constraint, misuse) are bugs or
+    races and are left as they are."""
+    return DataError(f"the profile's database is damaged ({exc}); run `lifeos doctor` to see where")
+
+
 def guarded(cls: type[T]) -> type[T]:
     """Make every public method of a part enter the session first (`Session.entered`)."""
     for name, value in list(vars(cls).items()):
@@ -218,6 +227,11 @@ def _entering(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def call(self: Part, *args: Any, **kwargs: Any) -> Any:
         with self._s.entered():
-            return fn(self, *args, **kwargs)
+            try:
+                return fn(self, *args, **kwargs)
+            except sqlcipher3.DatabaseError as exc:
+                if type(exc) is not sqlcipher3.DatabaseError:
+                    raise
+                raise damaged(exc) from exc
 
     return call

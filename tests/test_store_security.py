@@ -143,11 +143,16 @@ def test_damaged_keyfile_is_a_clear_data_error(home: Path, damage) -> None:
 
 
 def test_tampered_kdf_header_does_not_unlock(home: Path) -> None:
-    """The KDF parameters are authenticated: raising them is detected too (the GCM tag no longer matches)."""
+    """The KDF parameters are authenticated twice: the file's checksum reports a changed header as
+    damage, and one edited together with a dropped checksum still fails the GCM tag."""
     Engine.create(home, PASSPHRASE).close()
     keyfile = home / "lifeos.key.json"
     doc = json.loads(keyfile.read_text())
     doc["kdf"]["time_cost"] = 4
+    keyfile.write_text(json.dumps(doc))
+    with pytest.raises(DataError, match="checksum"):
+        Engine.open(home, PASSPHRASE)
+    del doc["sha256"]
     keyfile.write_text(json.dumps(doc))
     with pytest.raises(WrongPassphrase):
         Engine.open(home, PASSPHRASE)

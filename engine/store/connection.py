@@ -26,6 +26,9 @@ def open_encrypted(path: Path, key: bytes, *, cache_mib: int = DEFAULT_CACHE_MIB
     """Open (or create) the database at `path` with `key`; verify the key before returning."""
     conn = sqlcipher3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
+        # SQLCipher logs HMAC failures to stderr itself (dozens of lines for one damaged page); the
+        # engine reports damage as one typed error instead, and `doctor` names the pages and tables.
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from engine.store import keys
 from engine.store.connection import Connection, is_plain_sqlite_readable
 from engine.store.migrations import LATEST_VERSION, current_version
 from engine.store.profile import ProfilePaths
+
+MAX_REPORTED = 5
 
 
 def check_keyfile(paths: ProfilePaths) -> dict[str, Any]:
@@ -37,13 +40,15 @@ def check_keyfile(paths: ProfilePaths) -> dict[str, Any]:
     }
 
 
-def check_database(conn: Connection, path: Path) -> dict[str, Any]:
-    integrity = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+def check_database(conn: Connection, path: Path, reopen: Callable[[], Connection]) -> dict[str, Any]:
+    """``reopen`` gives a fresh connection: after SQLCipher meets one page that fails its HMAC, the
+    connection keeps failing every later read, so each damaged table is found on its own connection."""
+    integrity = _integrity(conn, reopen)
     fts_ok = _probe(conn, "CREATE VIRTUAL TABLE temp.doctor_fts USING fts5(x)", "temp.doctor_fts")
     vec_ok = _probe(conn, "CREATE VIRTUAL TABLE temp.doctor_vec USING vec0(e float[2])", "temp.doctor_vec")
     fts_ok = fts_ok and _probe_query(conn, "SELECT count(*) FROM notes_fts WHERE notes_fts MATCH 'x'")
     return {
-        "integrity": "ok" if integrity == ["ok"] else "; ".join(integrity[:5]),
+        "integrity": "ok" if integrity == ["ok"] else "; ".join(integrity[:MAX_REPORTED]),
         "schema_version": current_version(conn),
         "schema_latest": LATEST_VERSION,
         "sqlcipher": conn.execute("PRAGMA cipher_version").fetchone()[0],
@@ -56,6 +61,44 @@ def check_database(conn: Connection, path: Path) -> dict[str, Any]:
         "size_bytes": path.stat().st_size,
         "stdlib_sqlite": sqlite3.sqlite_version,
     }
+
+
+def _integrity(conn: Connection, reopen: Callable[[], Connection]) -> list[str]:
+    """``["ok"]``, or what is wrong: pages whose HMAC fails (flipped bytes, a torn write) and the
+    tables they belong to, then SQLite's own structural findings."""
+    damaged_pages = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check").fetchall()]
+    if damaged_pages:
+        tables = damaged_tables(conn, reopen)
+        named = f"damaged tables: {', '.join(tables)}" if tables else "no table could be named"
+        return [*damaged_pages[:MAX_REPORTED], named]
+    try:
+        return [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    except sqlcipher3.DatabaseError as exc:
+        return [f"integrity check failed: {exc}"]
+
+
+def damaged_tables(conn: Connection, reopen: Callable[[], Connection]) -> list[str]:
+    """The tables that cannot be read to the end, each probed on a fresh connection."""
+    names = [
+        str(r[0])
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND rootpage > 0 ORDER BY name"
+        ).fetchall()
+    ]
+    damaged: list[str] = []
+    for name in names:
+        probe = reopen()
+        try:
+            quoted = name.replace('"', '""')
+            # Reading every column of every row touches every page of the table (count(*) alone could
+            # be answered from an index).
+            for _row in probe.execute(f'SELECT * FROM "{quoted}"'):
+                pass
+        except sqlcipher3.DatabaseError:
+            damaged.append(name)
+        finally:
+            probe.close()
+    return damaged
 
 
 def _probe(conn: Connection, create: str, name: str) -> bool:

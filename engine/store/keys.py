@@ -10,6 +10,8 @@ bound into the GCM tag as associated data, so lowering the KDF cost in the file 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 from dataclasses import dataclass
@@ -25,6 +27,11 @@ KEYFILE_FORMAT = "lifeos-keyfile"
 KEYFILE_VERSION = 1
 MIN_PASSPHRASE_CHARS = 8
 DB_KEY_BYTES = 32
+MAX_TIME_COST = 64
+MAX_MEMORY_KIB = 1024 * 1024
+MAX_PARALLELISM = 16
+"""Upper bounds checked before any derivation: a tampered or damaged key file must not be able to ask
+for hours of CPU or terabytes of memory. Each is far above what a real profile uses (3, 64 MiB, 1)."""
 
 
 @dataclass(frozen=True)
@@ -36,9 +43,20 @@ class KdfParams:
     parallelism: int = 1
 
     def check(self) -> None:
-        """Refuse parameters too weak to be ours: a tampered file must not make brute force cheap."""
+        """Refuse parameters too weak to be ours (a tampered file must not make brute force cheap)
+        or too costly to try (it must not hang the unlock or exhaust memory)."""
         if self.time_cost < 1 or self.memory_kib < 8 * 1024 or self.parallelism < 1:
             raise DataError("key file has Argon2id parameters below the minimum; refusing to use it")
+        if (
+            self.time_cost > MAX_TIME_COST
+            or self.memory_kib > MAX_MEMORY_KIB
+            or self.parallelism > MAX_PARALLELISM
+        ):
+            raise DataError(
+                f"key file asks for Argon2id t={self.time_cost} m={self.memory_kib} KiB "
+                f"p={self.parallelism}, beyond the limits (t≤{MAX_TIME_COST}, m≤{MAX_MEMORY_KIB} KiB, "
+                f"p≤{MAX_PARALLELISM}): it is damaged; restore it from a backup"
+            )
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,15 @@ class KeyFile:
             f"{KEYFILE_FORMAT}:{self.version}:argon2id:{k.time_cost}:{k.memory_kib}:{k.parallelism}".encode()
         )
 
+    def checksum(self) -> str:
+        """SHA-256 over every field, stored beside them: tells accidental damage (exit 4, "damaged")
+        from a wrong passphrase (exit 3) before any key is derived. It is no defence against a
+        deliberate edit, which GCM's tag over the same header still catches."""
+        digest = hashlib.sha256(self.associated_data())
+        for part in (self.salt, self.nonce, self.wrapped_key):
+            digest.update(len(part).to_bytes(4, "big") + part)
+        return digest.hexdigest()
+
     def to_json(self) -> str:
         b64 = base64.b64encode
         return json.dumps(
@@ -76,6 +103,7 @@ class KeyFile:
                     "nonce": b64(self.nonce).decode(),
                     "ciphertext": b64(self.wrapped_key).decode(),
                 },
+                "sha256": self.checksum(),
             },
             indent=2,
         )
@@ -108,9 +136,15 @@ class KeyFile:
             raise
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise DataError(f"key file is damaged ({type(exc).__name__}); restore it from a backup") from exc
-        params.check()
         if len(result.salt) < 16 or len(result.nonce) != 12 or len(result.wrapped_key) != DB_KEY_BYTES + 16:
             raise DataError("key file is damaged (wrong field sizes); restore it from a backup")
+        stored = doc.get("sha256")
+        # Files written before the checksum existed have none; GCM still authenticates them.
+        if stored is not None and not (
+            isinstance(stored, str) and hmac.compare_digest(stored, result.checksum())
+        ):
+            raise DataError("key file is damaged (its checksum does not match); restore it from a backup")
+        params.check()
         return result
 
 
