@@ -8,7 +8,7 @@ each a plain class over that session:
     engine.notes      notes and their search            engine.coaches    packs: install, preview, list
     engine.memory     PARA, facts, capture, recall      engine.knowledge  a coach's passages and search
     engine.chat       conversations and reasoners       engine.heartbeat  roles, check-in hours, inbox
-    engine.settings   typed settings over `meta`
+    engine.settings   typed settings over `meta`          engine.training   activities, load, goal confidence
 
 The errors a caller catches are in `engine.errors`, the data types it reads in `engine.types`; both
 are re-exported here as modules, so `from engine.api import Engine, errors, types` is all a caller
@@ -39,6 +39,7 @@ from engine.store import profile as profile_mod
 from engine.store.database import Database
 from engine.store.keys import KdfParams
 from engine.store.profile import ProfilePaths, default_home
+from engine.training.part import Training
 
 if TYPE_CHECKING:
     from engine.coaches.catalog import CatalogEntry
@@ -125,6 +126,7 @@ class Engine:
         self.knowledge = Knowledge(session)
         self.memory = Memory(session, self.notes)
         self.coaches = Coaches(session, self.knowledge)
+        self.training = Training(session, self.settings)
         self.chat = Chat(
             session,
             coaches=self.coaches,
@@ -132,8 +134,9 @@ class Engine:
             memory=self.memory,
             notes=self.notes,
             settings=self.settings,
+            training=self.training,
         )
-        self.heartbeat = Heartbeat(session, self.memory, self.notes, self.settings)
+        self.heartbeat = Heartbeat(session, self.memory, self.notes, self.settings, training=self.training)
 
     # -- what every part shares ----------------------------------------------------------------
 

@@ -118,3 +118,19 @@ class UnknownModel(InferenceError, UsageError):
     """The caller asked for a role or model name that no registered backend provides."""
 
     exit_code = 2
+
+# -- training ------------------------------------------------------------------------------------
+
+
+class TrainingFileError(DataError):
+    """An activity file (GPX, TCX, FIT, a Strava export) that cannot be imported as it is; the
+    message names the file, and nothing of the import it belonged to was written."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{path}: {detail}")
+        self.path = path
+
+
+class StravaError(LifeOSError):
+    """Strava refused or could not be reached (bad authorisation code, revoked access, rate limit
+    still exceeded after the retries); nothing was half-written."""

@@ -25,6 +25,7 @@ import hashlib
 import re
 from collections.abc import Iterator, Sequence
 
+from engine.chat import training_tools
 from engine.chat.context import ChatContext, ContextPassage, MemoryItem, ScoredMove
 from engine.chat.intent import ADVICE, DECISION, PLAN, VENT, WORDS
 from engine.chat.reasoners import Citations, Event, MemoryUsed, Reasoner, ReplyRequest, TextDelta
@@ -375,7 +376,17 @@ class GroundedReasoner(Reasoner):
     offline = True
 
     def reply(self, request: ReplyRequest) -> Iterator[Event]:
+        # A training question is answered from the training tools' numbers: call them first, then
+        # speak their results after the opening (engine.chat.training_tools).
+        calls = training_tools.offline_calls(request)
+        if calls:
+            yield from calls
+            return
         text, cited, used, _moves = compose(request.context)
+        results = training_tools.tool_results(request.messages)
+        if results:
+            opening, _, rest = text.partition("\n\n")
+            text = "\n\n".join(p for p in (opening, training_tools.answer(results), rest) if p)
         for paragraph in re.split(r"(?<=\n\n)", text):  # stream paragraph by paragraph, as a model would
             yield TextDelta(paragraph)
         yield Citations(tuple(p.ref for p in cited))

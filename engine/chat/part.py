@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from engine.memory.part import Memory
     from engine.retrieval.part import Knowledge
     from engine.session import Session
+    from engine.training.part import Training
     from engine.settings import Settings
 
 REASONER: Setting[dict[str, Any]] = json_setting("chat.reasoner", {"name": "grounded"})
@@ -110,8 +111,10 @@ class Chat(Part):
         knowledge: Knowledge,
         memory: Memory,
         notes: Notes,
+        training: Training | None = None,
         settings: Settings,
     ) -> None:
+        self._training = training
         super().__init__(session)
         self._coaches = coaches
         self._knowledge = knowledge
@@ -277,7 +280,9 @@ class Chat(Part):
     # -- internals ---------------------------------------------------------------------------------
 
     def _tool_host(self) -> tools_mod.ToolHost:
-        return tools_mod.ToolHost(self._knowledge, self._memory_part, lambda: self._s.clock().date())
+        return tools_mod.ToolHost(
+            self._knowledge, self._memory_part, lambda: self._s.clock().date(), self._training
+        )
 
     def _run(
         self,

@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from engine.chat import training_tools
 from engine.errors import LifeOSError
 
 if TYPE_CHECKING:
     from engine.memory.part import Memory
     from engine.retrieval.part import Knowledge
+    from engine.training.part import Training
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class ToolHost:
     knowledge: Knowledge
     memory: Memory
     today: Callable[[], date]
+    training: Training | None = None
 
 
 SPECS: list[dict[str, Any]] = [
@@ -90,11 +93,14 @@ SPECS: list[dict[str, Any]] = [
             },
         },
     },
+    *training_tools.SPECS,
 ]
 
 
 def run(host: ToolHost, coach_id: str, name: str, arguments: dict[str, Any]) -> tuple[str, list[str]]:
     """Execute a tool; returns its JSON result and the refs of any passages it returned (citable)."""
+    if name in training_tools.NAMES:
+        return training_tools.run(host.training, host.today(), name, arguments), []
     try:
         if name == "search_knowledge":
             found = host.knowledge.search(coach_id, str(arguments["query"]), limit=_limit(arguments))

@@ -11,7 +11,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import UsageError
 from engine.heartbeat import jobs
@@ -20,11 +20,15 @@ from engine.heartbeat.notify import CheckIn, InboxItem, deliver, os_notify
 from engine.heartbeat.notify import inbox as inbox_items
 from engine.heartbeat.notify import update as update_item
 from engine.heartbeat.power import PowerState, power_state
+from engine.heartbeat.training_rule import rest_day_check_in
 from engine.memory.notes_part import Notes
 from engine.memory.part import Memory
 from engine.memory.tacit import HourWindow
 from engine.session import Part, Session, guarded
 from engine.settings import Setting, Settings
+
+if TYPE_CHECKING:
+    from engine.training.part import Training
 
 DEFAULT_FREQUENCY = "weekly"
 QUIET_HOURS: Setting[str | None] = Setting("settings.quiet_hours", None)  # None: the default; "": none
@@ -74,8 +78,17 @@ def parse_windows(text: str) -> list[HourWindow]:
 class Heartbeat(Part):
     """The four roles build on memory (synthesis, extraction, index refresh) and notes."""
 
-    def __init__(self, session: Session, memory: Memory, notes: Notes, settings: Settings) -> None:
+    def __init__(
+        self,
+        session: Session,
+        memory: Memory,
+        notes: Notes,
+        settings: Settings,
+        *,
+        training: Training | None = None,
+    ) -> None:
         super().__init__(session)
+        self._training = training
         self._memory = memory
         self._notes = notes
         self._settings = settings
@@ -268,6 +281,17 @@ class Heartbeat(Part):
             quiet=self.quiet_hours(),
             default_coach_id=coaches[0].id if coaches else None,
         )
+        if self._training is not None:
+            ids = [c.id for c in coaches]
+            rest = rest_day_check_in(
+                self._training.load_spike(as_of=now.date()),
+                now,
+                active=self.checkin_hours(),
+                quiet=self.quiet_hours(),
+                coach_id="dyno" if "dyno" in ids else (ids[0] if ids else None),
+            )
+            if rest is not None:
+                check_ins.append(rest)
         if not check_ins:
             return RoleResult("checkins", False, "nothing to say"), None
         sent = self._deliver(check_ins, now, notify_os)

@@ -17,6 +17,7 @@ from engine.store.schema import (
     INITIAL_SCHEMA,
     KNOWLEDGE_VECTORS_SCHEMA,
     MEMORY_SCHEMA,
+    TRAINING_SCHEMA,
 )
 
 Migration = Callable[[Connection], None]
@@ -67,11 +68,17 @@ def m004_attachments(conn: Connection) -> None:
     run_script(conn, ATTACHMENTS_SCHEMA)
 
 
+def m005_training(conn: Connection) -> None:
+    """Activities (GPX, TCX, FIT, Strava) with their 5-second streams and training load."""
+    run_script(conn, TRAINING_SCHEMA)
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial", m001_initial),
     (2, "memory", m002_memory),
     (3, "knowledge_vectors", m003_knowledge_vectors),
     (4, "attachments", m004_attachments),
+    (5, "training", m005_training),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

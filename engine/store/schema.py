@@ -297,3 +297,37 @@ CREATE INDEX attachments_note ON attachments (note_id, seq);
 
 CREATE INDEX chunks_ref ON chunks (coach_id, json_extract(meta, '$.ref'));
 """
+
+# Migration 5: training (engine/training). One row per activity with its summary and its load; the
+# 5-second stream is one zstd-compressed JSON blob per activity (read for a chart or a recompute of
+# the load, never scanned). `day` is the local date the activity started on, the unit of daily load.
+# `source_id` is the activity's id at its source (Strava's), `sha256` the file's, so a re-import
+# finds it again.
+TRAINING_SCHEMA = """
+CREATE TABLE activities (
+    seq              INTEGER PRIMARY KEY,
+    id               TEXT NOT NULL UNIQUE,
+    started_at       TEXT NOT NULL,
+    day              TEXT NOT NULL,
+    sport            TEXT NOT NULL,
+    name             TEXT NOT NULL DEFAULT '',
+    source           TEXT NOT NULL,
+    source_file      TEXT NOT NULL DEFAULT '',
+    source_id        TEXT,
+    sha256           TEXT,
+    duration_s       REAL NOT NULL,
+    moving_s         REAL NOT NULL,
+    distance_m       REAL NOT NULL,
+    elevation_gain_m REAL NOT NULL DEFAULT 0,
+    avg_hr           REAL,
+    max_hr           REAL,
+    rpe              REAL,
+    trimp            REAL NOT NULL,
+    trimp_method     TEXT NOT NULL,
+    stream           BLOB,
+    created_at       TEXT NOT NULL
+);
+CREATE INDEX activities_day ON activities (day, seq);
+CREATE INDEX activities_started ON activities (started_at);
+CREATE INDEX activities_sha ON activities (sha256);
+"""
