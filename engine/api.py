@@ -9,6 +9,7 @@ each a plain class over that session:
     engine.memory     PARA, facts, capture, recall      engine.knowledge  a coach's passages and search
     engine.chat       conversations and reasoners       engine.heartbeat  roles, check-in hours, inbox
     engine.settings   typed settings over `meta`          engine.training   activities, load, goal confidence
+    engine.sync       E2EE sync: push, pull, pairing, devices
 
 The errors a caller catches are in `engine.errors`, the data types it reads in `engine.types`; both
 are re-exported here as modules, so `from engine.api import Engine, errors, types` is all a caller
@@ -39,6 +40,7 @@ from engine.store import profile as profile_mod
 from engine.store.database import Database
 from engine.store.keys import KdfParams
 from engine.store.profile import ProfilePaths, default_home
+from engine.sync.part import Sync
 from engine.training.part import Training
 
 if TYPE_CHECKING:
@@ -137,6 +139,7 @@ class Engine:
             training=self.training,
         )
         self.heartbeat = Heartbeat(session, self.memory, self.notes, self.settings, training=self.training)
+        self.sync = Sync(session)
 
     # -- what every part shares ----------------------------------------------------------------
 

@@ -134,3 +134,37 @@ class TrainingFileError(DataError):
 class StravaError(LifeOSError):
     """Strava refused or could not be reached (bad authorisation code, revoked access, rate limit
     still exceeded after the retries); nothing was half-written."""
+
+
+# -- sync ----------------------------------------------------------------------------------------
+
+
+class SyncError(LifeOSError):
+    """Sync could not finish now (server unreachable, refused, rate limit still exceeded after the
+    retries); what was already acknowledged stays acknowledged, and the next sync resumes."""
+
+
+class SyncNotSetUp(SyncError, UsageError):
+    """This profile has no sync account yet: run `lifeos sync setup --server URL` or join one."""
+
+    exit_code = 2
+
+
+class SyncRefused(SyncError):
+    """The server refused this device (bad signature, replay, revoked device, another account's log);
+    `status` is the HTTP status it answered."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class SyncIntegrityError(SyncError, DataError):
+    """A blob from the server failed authentication (altered, or sealed with a key this device lacks);
+    it was reported and not applied."""
+
+
+class PairingError(SyncError, UsageError):
+    """A pairing code that is malformed, expired, already used, or was answered by someone without it."""
+
+    exit_code = 2

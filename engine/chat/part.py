@@ -31,7 +31,6 @@ from engine.retrieval import pipeline as pipeline_mod
 from engine.retrieval.chunking import split_sentences
 from engine.session import Part, guarded
 from engine.settings import Setting, json_setting
-from engine.store.outbox import record_change
 
 if TYPE_CHECKING:
     from engine.coaches.install import Coach
@@ -458,7 +457,6 @@ class Chat(Part):
                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (message_id, reply.conversation_id, coach.id, role, content, json.dumps(data), stamp),
                 )
-                record_change(conn, "messages", message_id, "insert", self._s.device_id, now)
             # One transaction with the messages (nested parts write in savepoints of it).
             self._memory_part.mark_used(reply.memory_used)
             cites = ", ".join(c.ref for c in reply.citations)

@@ -16,7 +16,6 @@ from datetime import datetime
 from engine.clock import iso_utc, new_id
 from engine.errors import NotFound, UsageError
 from engine.store.connection import Connection
-from engine.store.outbox import record_change
 
 ENTITY_TYPES = ("project", "area", "resource", "archive", "person")
 STATUSES = ("active", "completed", "archived")
@@ -108,7 +107,6 @@ def create(
             None,
         ),
     )
-    record_change(conn, "entities", entity.id, "insert", device_id, now)
     return entity
 
 
@@ -170,7 +168,6 @@ def _update(conn: Connection, entity: Entity, now: datetime, device_id: str, **f
     sets = ", ".join(f"{k} = ?" for k in fields)
     values = [json.dumps(list(v)) if k == "aliases" else v for k, v in fields.items()]
     conn.execute(f"UPDATE entities SET {sets}, updated_at = ? WHERE id = ?", (*values, stamp, entity.id))
-    record_change(conn, "entities", entity.id, "update", device_id, now)
     return get(conn, entity.id)
 
 

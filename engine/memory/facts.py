@@ -18,7 +18,6 @@ from engine.errors import NotFound, UsageError
 from engine.memory.contradiction import CATEGORIES
 from engine.memory.decay import Tier, tier
 from engine.store.connection import Connection
-from engine.store.outbox import record_change
 
 MAX_FACT_CHARS = 2000
 
@@ -109,7 +108,6 @@ def insert(
     conn.executemany(
         "INSERT OR IGNORE INTO fact_entities (fact_id, entity_id) VALUES (?, ?)", [(fact.id, e) for e in ids]
     )
-    record_change(conn, "facts", fact.id, "insert", device_id, now)
     return fact
 
 
@@ -133,7 +131,6 @@ def mark_superseded(conn: Connection, old: Fact, new: Fact, *, now: datetime, de
     if old.status != "active":
         raise UsageError(f"fact {old.id} is already superseded by {old.superseded_by}")
     conn.execute("UPDATE facts SET status = 'superseded', superseded_by = ? WHERE id = ?", (new.id, old.id))
-    record_change(conn, "facts", old.id, "update", device_id, now)
     return get(conn, old.id)
 
 
@@ -219,4 +216,3 @@ def purge(conn: Connection, fact_id: str, *, now: datetime, device_id: str, reas
         "INSERT INTO purge_log (purged_at, table_name, row_id, reason) VALUES (?, 'facts', ?, ?)",
         (iso_utc(now), fact_id, reason or "user request"),
     )
-    record_change(conn, "facts", fact_id, "delete", device_id, now)

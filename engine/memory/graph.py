@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 from engine.clock import iso_utc, new_id
 from engine.store.connection import Connection
-from engine.store.outbox import record_change
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,6 @@ def link(
         "INSERT INTO edges (id, src_id, dst_id, kind, weight, created_at) VALUES (?, ?, ?, ?, ?, ?)",
         (edge.id, src_id, dst_id, kind, weight, iso_utc(now)),
     )
-    record_change(conn, "edges", edge.id, "insert", device_id, now)
     return edge
 
 

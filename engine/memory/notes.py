@@ -14,7 +14,6 @@ from engine.clock import iso_utc, local_day, new_id
 from engine.errors import NotFound, UsageError
 from engine.retrieval import fts
 from engine.store.connection import Connection
-from engine.store.outbox import record_change
 
 NOTE_KINDS = ("daily", "capture", "import", "chat")
 MAX_NOTE_CHARS = 1_000_000
@@ -88,7 +87,6 @@ def insert_note(
         f"INSERT INTO notes ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (note.id, note.title, note.body, note.kind, note.day, note.source, note.created_at, note.updated_at),
     )
-    record_change(conn, "notes", note.id, "insert", device_id, now)
     return note
 
 

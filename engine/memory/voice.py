@@ -30,7 +30,6 @@ from engine.errors import DataError, UsageError
 from engine.memory.capture import CaptureResult
 from engine.memory.notes import Note
 from engine.store.connection import Connection
-from engine.store.outbox import record_change
 
 MAX_AUDIO_BYTES = 50 * 1024 * 1024
 """About 25 minutes of 16 kHz WAV, hours of compressed speech: more than any memo needs."""
@@ -331,7 +330,6 @@ def insert_attachment(
         f"INSERT INTO attachments ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (row.id, row.note_id, row.name, row.mime, row.size, row.sha256, row.data, row.created_at),
     )
-    record_change(conn, "attachments", row.id, "insert", device_id, now)
     return row
 
 

@@ -73,12 +73,23 @@ def m005_training(conn: Connection) -> None:
     run_script(conn, TRAINING_SCHEMA)
 
 
+def m006_sync_capture(conn: Connection) -> None:
+    """Sync: changes captured by triggers on every synced table (engine/store/capture.py), per-row
+    versions, kept history; rows written before this migration are recorded once for a first sync."""
+    from engine.store import capture
+
+    run_script(conn, capture.SYNC_SCHEMA)
+    capture.install_triggers(conn, capture.missing_triggers(conn))
+    capture.backfill(conn, int(datetime.now(UTC).timestamp() * 1000))
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "initial", m001_initial),
     (2, "memory", m002_memory),
     (3, "knowledge_vectors", m003_knowledge_vectors),
     (4, "attachments", m004_attachments),
     (5, "training", m005_training),
+    (6, "sync_capture", m006_sync_capture),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]
