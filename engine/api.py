@@ -10,6 +10,7 @@ each a plain class over that session:
     engine.chat       conversations and reasoners       engine.heartbeat  roles, check-in hours, inbox
     engine.settings   typed settings over `meta`          engine.training   activities, load, goal confidence
     engine.sync       E2EE sync: push, pull, pairing, devices
+    engine.io         export, restore; import from Obsidian, Google Keep, Apple Notes (IMAP)
 
 The errors a caller catches are in `engine.errors`, the data types it reads in `engine.types`; both
 are re-exported here as modules, so `from engine.api import Engine, errors, types` is all a caller
@@ -18,6 +19,7 @@ needs. The layering of DESIGN.md §1 holds: app → engine.api → engine parts 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -29,6 +31,7 @@ from engine.coaches.part import Coaches
 from engine.errors import ProfileNotFound
 from engine.heartbeat import install as scheduler
 from engine.heartbeat.part import Heartbeat
+from engine.io.part import Io
 from engine.memory import notes as notes_mod
 from engine.memory.notes_part import Notes
 from engine.memory.part import Memory
@@ -139,6 +142,7 @@ class Engine:
             training=self.training,
         )
         self.heartbeat = Heartbeat(session, self.memory, self.notes, self.settings, training=self.training)
+        self.io = Io(session, self.notes, self.memory)
         self.sync = Sync(session)
 
     # -- what every part shares ----------------------------------------------------------------
@@ -232,6 +236,39 @@ class Engine:
         from engine.store import unattended
 
         unattended.disable(ProfilePaths(Path(home)))
+
+    @classmethod
+    def restore(
+        cls,
+        export: Path | str,
+        home: Path | str,
+        passphrase: str,
+        *,
+        password: str | None = None,
+        progress: Callable[[str, int, int], None] | None = None,
+        clock: Clock = system_clock,
+        kdf: KdfParams | None = None,
+        models: Models | None = None,
+        use_embedder: bool = True,
+    ) -> Engine:
+        """A new profile in `home` made from an export ZIP, returned unlocked with `passphrase`.
+
+        `password` opens an encrypted export (default: `passphrase`). The export is checked whole
+        (format, schema version, every file's checksum) before `home` is touched, and a failure
+        while loading removes the half-made profile, so `home` is left as it was."""
+        from engine.io.part import check_export
+
+        paths = ProfilePaths(Path(home))
+        existed = paths.home.exists()
+        with check_export(export, password if password is not None else passphrase) as checked:
+            engine = cls.create(home, passphrase, clock=clock, kdf=kdf, models=models, use_embedder=False)
+            try:
+                with engine:
+                    engine.io.load_export(checked, progress)
+            except BaseException:
+                profile_mod.remove_new_profile(paths, keep_home=existed)
+                raise
+        return cls.open(home, passphrase, clock=clock, models=models, use_embedder=use_embedder)
 
     def change_passphrase(self, old: str, new: str) -> None:
         """Rewrap the database key under `new`; the database file itself is not rewritten."""

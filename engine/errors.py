@@ -119,6 +119,19 @@ class UnknownModel(InferenceError, UsageError):
 
     exit_code = 2
 
+
+# -- import, export and restore ------------------------------------------------------------------
+
+
+class ImportRejected(DataError):
+    """An import, or an export being restored, that cannot be taken as it is. The message names the
+    file and the rule it broke; nothing was written to the profile (or outside it)."""
+
+    def __init__(self, path: str, detail: str) -> None:
+        super().__init__(f"{path}: {detail}")
+        self.path = path
+
+
 # -- training ------------------------------------------------------------------------------------
 
 

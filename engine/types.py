@@ -18,6 +18,17 @@ from engine.coaches.part import InstallReport
 from engine.coaches.playbook import Move
 from engine.heartbeat.notify import InboxItem
 from engine.heartbeat.part import HeartbeatReport, RoleResult
+from engine.io.limits import Limits
+from engine.io.model import (
+    PLACES,
+    ExportReport,
+    ImapAccount,
+    ImportPreview,
+    LearningStatus,
+    NearDuplicate,
+    NotesImportReport,
+    RestoreReport,
+)
 from engine.memory.capture import CaptureResult
 from engine.memory.entities import Entity
 from engine.memory.facts import Fact
@@ -47,6 +58,7 @@ from engine.training.streams import Stream
 
 __all__ = [
     "LATEST_VERSION",
+    "PLACES",
     "Activity",
     "ActivityDetail",
     "Acwr",
@@ -63,6 +75,7 @@ __all__ = [
     "EntityPage",
     "EvalReport",
     "EvalSet",
+    "ExportReport",
     "Fact",
     "FactResult",
     "Goal",
@@ -70,6 +83,8 @@ __all__ = [
     "GoalStatus",
     "HeartbeatReport",
     "HourWindow",
+    "ImapAccount",
+    "ImportPreview",
     "ImportReport",
     "InboxItem",
     "IndexReport",
@@ -78,15 +93,20 @@ __all__ = [
     "KnowledgeDoc",
     "KnowledgeHit",
     "KnowledgeResults",
+    "LearningStatus",
+    "Limits",
     "LoadSpike",
     "LoadStatus",
     "MemoryItem",
     "Move",
+    "NearDuplicate",
     "NewFact",
     "NewNote",
     "Note",
+    "NotesImportReport",
     "Reason",
     "RecallHit",
+    "RestoreReport",
     "RoleResult",
     "Sealed",
     "SearchHit",

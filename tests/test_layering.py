@@ -19,7 +19,7 @@ from engine import types
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC = {"engine.api", "engine.errors", "engine.types"}
-SUBSYSTEMS = ("chat", "coaches", "heartbeat", "memory", "training")
+SUBSYSTEMS = ("chat", "coaches", "heartbeat", "memory", "training", "io")
 PART_MODULES = {"part", "notes_part"}
 BELOW_THE_FACADE = {"bench/store_bench.py"}  # measures vec0 itself, on purpose (its docstring says why)
 

@@ -70,15 +70,18 @@ def insert_note(
     source: str,
     now: datetime,
     device_id: str,
+    at: datetime | None = None,
 ) -> Note:
+    """`at` dates the note when it was written elsewhere first (an import keeps the original time)."""
     body = validate(body, kind)
-    stamp = iso_utc(now)
+    written = at or now
+    stamp = iso_utc(written)
     note = Note(
-        id=new_id(now),
+        id=new_id(written),
         title=(title or "").strip() or derive_title(body),
         body=body,
         kind=kind,
-        day=local_day(now),
+        day=local_day(written),
         created_at=stamp,
         updated_at=stamp,
         source=source,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from engine.memory import notes as notes_mod
 from engine.memory.notes import Note, SearchHit
@@ -19,6 +20,7 @@ class NewNote:
     title: str | None = None
     kind: str = "daily"
     source: str = "user"
+    at: datetime | None = None  # when it was written, if not now (an imported note's original time)
 
 
 @guarded
@@ -39,6 +41,7 @@ class Notes(Part):
                     source=i.source,
                     now=now,
                     device_id=self._s.device_id,
+                    at=i.at,
                 )
                 for i in items
             ]

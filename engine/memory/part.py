@@ -223,6 +223,20 @@ class Memory(Part):
             first, second = entities_mod.resolve(conn, a), entities_mod.resolve(conn, b)
             graph_mod.link(conn, first.id, second.id, kind, **self._s.stamp())
 
+    def link_ids(self, src_id: str, dst_id: str, kind: str) -> None:
+        """An edge between any two ids (a note and the note or entity it links to: imports)."""
+        with self._s.db.atomic() as conn:
+            graph_mod.link(conn, src_id, dst_id, kind, **self._s.stamp())
+
+    def attach(self, note_id: str, name: str, data: bytes) -> str:
+        """Keep a file with a note (an imported note's embedded image or recording); its id."""
+        attachment_id = new_id(self._s.clock())
+        given = voice_mod.AudioInput(name, voice_mod.any_mime_of(name), data)
+        with self._s.db.atomic() as conn:
+            notes_mod.get_note(conn, note_id)
+            voice_mod.insert_attachment(conn, attachment_id, note_id, given, **self._s.stamp())
+        return attachment_id
+
     def _entity_change(self, name_or_id: str, change: Callable[[Connection, Entity], Entity]) -> Entity:
         db = self._s.db
         with db.atomic() as conn:

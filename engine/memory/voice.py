@@ -130,6 +130,12 @@ def mime_of(name: str) -> str:
     return guessed if guessed and guessed.split("/")[0] in ("audio", "video") else GENERIC_MIME
 
 
+def any_mime_of(name: str) -> str:
+    """The mime type of any attached file (an image embedded in an imported note), by its name."""
+    guessed, _ = mimetypes.guess_type(name)
+    return AUDIO_TYPES.get(Path(name).suffix.lower()) or guessed or GENERIC_MIME
+
+
 def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.0f} MB"
 

@@ -14,6 +14,7 @@ from engine.errors import DataError
 from engine.store.connection import Connection
 from engine.store.schema import (
     ATTACHMENTS_SCHEMA,
+    IMPORTS_SCHEMA,
     INITIAL_SCHEMA,
     KNOWLEDGE_VECTORS_SCHEMA,
     MEMORY_SCHEMA,
@@ -73,6 +74,11 @@ def m005_training(conn: Connection) -> None:
     run_script(conn, TRAINING_SCHEMA)
 
 
+def m007_imports(conn: Connection) -> None:
+    """Where imported notes came from (so a re-import adds nothing twice) and their tags."""
+    run_script(conn, IMPORTS_SCHEMA)
+
+
 def m006_sync_capture(conn: Connection) -> None:
     """Sync: changes captured by triggers on every synced table (engine/store/capture.py), per-row
     versions, kept history; rows written before this migration are recorded once for a first sync."""
@@ -90,6 +96,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "attachments", m004_attachments),
     (5, "training", m005_training),
     (6, "sync_capture", m006_sync_capture),
+    (7, "imports", m007_imports),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

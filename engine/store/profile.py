@@ -6,6 +6,7 @@ models. One profile per coachee; two profiles share nothing, so they cannot see 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,3 +86,16 @@ def rewrap(paths: ProfilePaths, old: str, new: str) -> None:
     current = keys.read_keyfile(paths.keyfile)
     db_key = keys.unwrap_key(current, old)
     keys.write_keyfile(paths.keyfile, keys.wrap_key(db_key, new, current.kdf))
+
+
+def remove_new_profile(paths: ProfilePaths, *, keep_home: bool) -> None:
+    """Undo `create_profile` and the database it was made for (a restore that failed halfway):
+    only the files a new profile consists of are removed, and the home folder when it was new."""
+    for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", KEYFILE_NAME):
+        (paths.home / name).unlink(missing_ok=True)
+    for folder in (paths.logs, paths.models):
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only when empty: nothing the person put there is removed
+    if not keep_home:
+        with contextlib.suppress(OSError):
+            paths.home.rmdir()

@@ -298,6 +298,37 @@ CREATE INDEX attachments_note ON attachments (note_id, seq);
 CREATE INDEX chunks_ref ON chunks (coach_id, json_extract(meta, '$.ref'));
 """
 
+
+# Migration 7: imports (engine/io). One row per imported note: which tool it came from, its key there
+# (a vault path, a Keep file, an IMAP Message-ID) and the hash of what was imported, so importing the
+# same source again adds nothing twice and a changed source supersedes its note instead of doubling
+# it; `meta` keeps what the notes table has no column for (pinned, trashed, aliases, the folder, the
+# original times). `learned_at` marks the notes the background learning has been through. Tags (an
+# Obsidian #tag, a Keep label) are their own table so that they can be listed and searched.
+IMPORTS_SCHEMA = """
+CREATE TABLE import_sources (
+    seq         INTEGER PRIMARY KEY,
+    origin      TEXT NOT NULL,
+    source_key  TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    note_id     TEXT NOT NULL REFERENCES notes (id),
+    meta        TEXT NOT NULL DEFAULT '{}',
+    imported_at TEXT NOT NULL,
+    learned_at  TEXT,
+    UNIQUE (origin, source_key, sha256)
+);
+CREATE INDEX import_sources_sha ON import_sources (sha256);
+CREATE INDEX import_sources_unlearned ON import_sources (learned_at, seq);
+
+CREATE TABLE note_tags (
+    note_id TEXT NOT NULL REFERENCES notes (id),
+    tag     TEXT NOT NULL,
+    PRIMARY KEY (note_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX note_tags_tag ON note_tags (tag);
+"""
+
+
 # Migration 5: training (engine/training). One row per activity with its summary and its load; the
 # 5-second stream is one zstd-compressed JSON blob per activity (read for a chart or a recompute of
 # the load, never scanned). `day` is the local date the activity started on, the unit of daily load.
