@@ -140,7 +140,7 @@ def test_first_run_note_survives_reload_and_unlock(
         page.context.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
     with Engine.open(profile_home, PASSPHRASE, use_embedder=False) as engine:
-        assert sorted(c.id for c in engine.coaches.list()) == ["health", "stoic", "wealth"]
+        assert sorted(c.id for c in engine.coaches.list()) == ["dyno", "health", "stoic", "wealth"]
 
 
 def test_wrong_passphrase_keeps_the_profile_locked(
