@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.clock import iso_utc
-from engine.errors import PairingError, SyncError, SyncIntegrityError, UsageError
+from engine.errors import PairingError, SyncError, SyncIntegrityError, SyncRefused, UsageError
 from engine.session import Part, guarded
 from engine.store import capture, meta
 from engine.sync import apply as apply_mod
@@ -413,25 +413,14 @@ class Sync(Part):
         device_key = crypto.new_device_key()
         client = self._client_for(server, "", device_key)
         try:
-            offer = client.request("GET", f"/pair/{pair_id}", signed=False)
-            eph = crypto.ephemeral()
-            answer = {
-                "public": bytes(eph.public_key).hex(),
-                "device_id": self._s.device_id,
-                "device_public": crypto.public_hex(device_key),
-            }
-            transcript = _transcript(str(offer["public"]), answer)
-            key = crypto.pairing_key(eph, str(offer["public"]), secret, transcript)
-            answer["proof"] = crypto.proof(key, b"join" + transcript)
-            client.request("POST", f"/pair/{pair_id}/answer", body=answer, signed=False)
-            deadline = time.time() + timeout_s
-            box = None
-            while box is None:
-                box = client.request("GET", f"/pair/{pair_id}/seal", signed=False).get("box")
-                if box is None:
-                    if time.time() > deadline:
-                        raise PairingError("the other device did not finish pairing in time; pair again")
-                    time.sleep(PAIR_POLL_S)
+            key, box = self._join_exchange(client, pair_id, secret, device_key, timeout_s)
+        except SyncRefused as exc:
+            if exc.status in (404, 409):
+                raise PairingError(
+                    "this pairing code is unknown, expired, already used, or the other device refused it "
+                    "(a mistyped code); start pairing again"
+                ) from exc
+            raise
         finally:
             client.close()
         payload = json.loads(crypto.secretbox_open(key, base64.b64decode(box), pair_id.encode()))
@@ -445,6 +434,31 @@ class Sync(Part):
             )
             meta.put(conn, state.CURSOR, "0")
         return self.status()
+
+    def _join_exchange(
+        self, client: SyncClient, pair_id: str, secret: str, device_key: Any, timeout_s: float
+    ) -> tuple[bytes, str]:
+        """The joining half of the exchange: answer with a proof of the code, wait for the sealed key."""
+        offer = client.request("GET", f"/pair/{pair_id}", signed=False)
+        eph = crypto.ephemeral()
+        answer = {
+            "public": bytes(eph.public_key).hex(),
+            "device_id": self._s.device_id,
+            "device_public": crypto.public_hex(device_key),
+        }
+        transcript = _transcript(str(offer["public"]), answer)
+        key = crypto.pairing_key(eph, str(offer["public"]), secret, transcript)
+        answer["proof"] = crypto.proof(key, b"join" + transcript)
+        client.request("POST", f"/pair/{pair_id}/answer", body=answer, signed=False)
+        deadline = time.time() + timeout_s
+        box = None
+        while box is None:
+            box = client.request("GET", f"/pair/{pair_id}/seal", signed=False).get("box")
+            if box is None:
+                if time.time() > deadline:
+                    raise PairingError("the other device did not finish pairing in time; pair again")
+                time.sleep(PAIR_POLL_S)
+        return key, str(box)
 
     # -- devices and keys --------------------------------------------------------------------------
 
