@@ -73,10 +73,13 @@ def write(
                 zf.setpassword(password.encode())
                 zf.setencryption(pyzipper.WZ_AES, nbits=256)
             names = dump.data_tables(conn)
+            stamp = datetime.now().timetuple()[:6]
             for i, table in enumerate(names):
                 digest = hashlib.sha256()
                 n = 0
-                with zf.open(f"data/{table}.jsonl", "w", force_zip64=True) as member:
+                info = zf.zipinfo_cls(f"data/{table}.jsonl", date_time=stamp)
+                info.compress_type = pyzipper.ZIP_DEFLATED
+                with zf.open(info, "w", force_zip64=True) as member:
                     for line in dump.rows(conn, table):
                         data = (line + "\n").encode("utf-8")
                         digest.update(data)
