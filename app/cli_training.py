@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from typing import Any
 
-from app.cli_common import EXIT_OK, local_time, open_engine, positive_int, print_json
+from app.cli_common import EXIT_OK, local_time, open_engine, positive_int, to_jsonable
 from engine.types import Activity, LoadStatus
 
 
@@ -64,6 +65,11 @@ class _Bar:
     def end(self) -> None:
         if self.on:
             sys.stderr.write("\n")
+
+
+def print_json(value: Any) -> None:
+    """As everywhere in the CLI, plus dates (a goal's race day) as ISO text."""
+    print(json.dumps(to_jsonable(value), ensure_ascii=False, indent=2, default=str))
 
 
 def _pace(a: Activity) -> str:
