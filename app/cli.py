@@ -187,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plugin_registrars() -> list[Callable[[Any], None]]:
     """Command groups that live in their own modules (models, …), registered like built-ins."""
-    from app import cli_coach, cli_eval, cli_heartbeat, cli_io, cli_memory, cli_models, cli_training
+    from app import cli_coach, cli_eval, cli_heartbeat, cli_io, cli_memory, cli_models, cli_sync, cli_training
 
     return [
         cli_memory.register,
@@ -197,6 +197,7 @@ def _plugin_registrars() -> list[Callable[[Any], None]]:
         cli_eval.register,
         cli_training.register,
         cli_io.register,
+        cli_sync.register,
     ]
 
 

@@ -29,6 +29,10 @@ class Metrics:
             counts[-1] += 1
             self._sum[route] += seconds
 
+    def requests(self, route: str) -> int:
+        with self._lock:
+            return sum(n for (r, _), n in self._requests.items() if r == route)
+
     def count(self, name: str, n: int = 1) -> None:
         with self._lock:
             self._counters[name] += n

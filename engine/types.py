@@ -43,6 +43,7 @@ from engine.retrieval.knowledge import KnowledgeDoc, KnowledgeHit, KnowledgeResu
 from engine.settings import Sealed, Setting
 from engine.store.keys import KdfParams
 from engine.store.migrations import LATEST_VERSION
+from engine.sync.part import PairingCode, SyncDevice, SyncReport, SyncStatus
 from engine.training.part import (
     ActivityDetail,
     Athlete,
@@ -104,6 +105,7 @@ __all__ = [
     "NewNote",
     "Note",
     "NotesImportReport",
+    "PairingCode",
     "Reason",
     "RecallHit",
     "RestoreReport",
@@ -113,6 +115,9 @@ __all__ = [
     "Setting",
     "Stream",
     "Suggestion",
+    "SyncDevice",
+    "SyncReport",
+    "SyncStatus",
     "SynthesisReport",
     "iso_utc",
 ]

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -28,6 +29,11 @@ class RunningServer:
     url: str
     store: Store
     data: Path | None
+    app: Any
+
+    def requests(self, route: str) -> int:
+        """How many requests of `route` (push, pull, …) the server has answered so far."""
+        return self.app.state.metrics.requests(route)
 
 
 def free_port() -> int:
@@ -60,7 +66,7 @@ def sync_server(
             raise RuntimeError("the sync server did not start within 20 s")
         time.sleep(0.02)
     try:
-        yield RunningServer(f"http://127.0.0.1:{port}", store, None if database_url else data)
+        yield RunningServer(f"http://127.0.0.1:{port}", store, None if database_url else data, app)
     finally:
         server.should_exit = True
         thread.join(timeout=20)
