@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -85,64 +86,89 @@ def postgres_binaries() -> Path | None:
 
 
 @contextlib.contextmanager
-def postgres(folder: Path) -> Iterator[str]:
-    """A throwaway PostgreSQL server on 127.0.0.1 in `folder`; yields its URL. As root, the server
-    runs as the `postgres` user (PostgreSQL refuses to run as root)."""
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server on 127.0.0.1 in a fresh temporary folder, removed afterwards.
+
+    As root it runs as the `postgres` user (PostgreSQL refuses to run as root); the folder is made
+    under the system temporary directory, which that user can reach.
+    """
     bins = postgres_binaries()
     if bins is None:
         raise RuntimeError("PostgreSQL is not installed (Debian package: postgresql)")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="lifeos-pg-"))
     data = folder / "pgdata"
     port = free_port()
     prefix: list[str] = []
     if os.geteuid() == 0:
         prefix = ["runuser", "-u", "postgres", "--"]
         shutil.chown(folder, "postgres")
-        for parent in folder.parents:  # the postgres user must be able to reach the folder
-            with contextlib.suppress(OSError):
-                if parent.stat().st_mode & 0o001 == 0 and str(parent).startswith(("/tmp", "/var/tmp")):
-                    os.chmod(parent, parent.stat().st_mode | 0o011)
     env = {**os.environ, "LC_ALL": "C"}
-    subprocess.run(
-        [*prefix, str(bins / "initdb"), "-D", str(data), "-U", "lifeos", "--auth=trust", "-E", "UTF8"],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=120,
-    )
-    options = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} -c fsync=off"
-    subprocess.run(
-        [
-            *prefix,
-            str(bins / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(folder / "log"),
-            "-w",
-            "-t",
-            "60",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-        timeout=90,
-    )
     try:
         subprocess.run(
-            [str(bins / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "lifeos", "sync"],
+            [*prefix, str(bins / "initdb"), "-D", str(data), "-U", "lifeos", "--auth=trust", "-E", "UTF8"],
             check=True,
             capture_output=True,
-            timeout=60,
+            env=env,
+            timeout=120,
         )
-        yield f"postgresql://lifeos@127.0.0.1:{port}/sync"
-    finally:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={folder} -c fsync=off"
+        )
         subprocess.run(
-            [*prefix, str(bins / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "-t", "30", "stop"],
+            [
+                *prefix,
+                str(bins / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(folder / "log"),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+            check=True,
             capture_output=True,
             env=env,
-            timeout=60,
+            timeout=90,
         )
+        try:
+            subprocess.run(
+                [str(bins / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "lifeos", "sync"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            yield PostgresServer(f"postgresql://lifeos@127.0.0.1:{port}/sync", data, bins, port)
+        finally:
+            subprocess.run(
+                [*prefix, str(bins / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "-t", "30", "stop"],
+                capture_output=True,
+                env=env,
+                timeout=60,
+            )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@dataclass
+class PostgresServer:
+    url: str
+    data: Path
+    bins: Path
+    port: int
+
+    def dump(self) -> bytes:
+        """`pg_dump` of the sync database: everything a stolen backup would hold."""
+        return subprocess.run(
+            [str(self.bins / "pg_dump"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "lifeos", "sync"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        ).stdout
+
+    def files(self) -> bytes:
+        """Every byte of the server's data folder (tables, WAL): what a stolen disk would hold."""
+        return b"".join(p.read_bytes() for p in sorted(self.data.rglob("*")) if p.is_file())

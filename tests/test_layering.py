@@ -19,7 +19,7 @@ from engine import types
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC = {"engine.api", "engine.errors", "engine.types"}
-SUBSYSTEMS = ("chat", "coaches", "heartbeat", "memory", "training", "io")
+SUBSYSTEMS = ("chat", "coaches", "heartbeat", "memory", "training", "io", "sync")
 PART_MODULES = {"part", "notes_part"}
 BELOW_THE_FACADE = {"bench/store_bench.py"}  # measures vec0 itself, on purpose (its docstring says why)
 
@@ -112,3 +112,19 @@ def test_no_import_cycles_between_parts() -> None:
                 ):
                     graph.add_edge(package, parts[1])
     assert list(nx.simple_cycles(graph)) == []
+
+
+def test_the_server_shares_only_the_wire_protocol_with_the_engine() -> None:
+    """backend/ is a separate process: of the engine it may use `engine.sync.protocol` alone, and that
+    module imports nothing but the standard library (DESIGN.md §1)."""
+    allowed = {("engine.sync.protocol", ()), ("engine.sync", ("protocol",))}
+    bad = [
+        f"{path.relative_to(REPO)}: {module}"
+        for path in _files("backend")
+        for module, names in _runtime_imports(path)
+        if module.split(".")[0] in ("app", "testkit", "tests")
+        or (module.split(".")[0] == "engine" and (module, tuple(names)) not in allowed)
+    ]
+    assert bad == []
+    protocol_imports = [m for m, _ in _runtime_imports(REPO / "engine" / "sync" / "protocol.py")]
+    assert all(m.split(".")[0] in ("__future__", "hashlib") for m in protocol_imports), protocol_imports
