@@ -66,6 +66,10 @@ def test_mock_cloud_llm_reply_streams_and_cites(engine: Engine, monkeypatch: pyt
         "recall_memory",
         "add_fact",
         "list_deadlines",
+        "get_acwr",
+        "get_training_load",
+        "get_activities",
+        "get_goal_confidence",
     }
     assert body["messages"][0]["role"] == "system" and "Stoic Mentor" in body["messages"][0]["content"]
     assert body["messages"][-1] == {"role": "user", "content": "I am anxious about tomorrow's review"}

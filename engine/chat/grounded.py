@@ -385,8 +385,10 @@ class GroundedReasoner(Reasoner):
         text, cited, used, _moves = compose(request.context)
         results = training_tools.tool_results(request.messages)
         if results:
+            said = "\n".join(t["content"] for t in request.context.history if t["role"] == "assistant")
+            numbers = [p for p in training_tools.answer(results).split("\n\n") if p not in said]
             opening, _, rest = text.partition("\n\n")
-            text = "\n\n".join(p for p in (opening, training_tools.answer(results), rest) if p)
+            text = "\n\n".join(p for p in (opening, *numbers, rest) if p)
         for paragraph in re.split(r"(?<=\n\n)", text):  # stream paragraph by paragraph, as a model would
             yield TextDelta(paragraph)
         yield Citations(tuple(p.ref for p in cited))

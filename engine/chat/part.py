@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from engine.memory.part import Memory
     from engine.retrieval.part import Knowledge
     from engine.session import Session
-    from engine.training.part import Training
     from engine.settings import Settings
+    from engine.training.part import Training
 
 REASONER: Setting[dict[str, Any]] = json_setting("chat.reasoner", {"name": "grounded"})
 API_KEY: Setting[str | None] = Setting("chat.api_key", None)
@@ -110,11 +110,11 @@ class Chat(Part):
         knowledge: Knowledge,
         memory: Memory,
         notes: Notes,
-        training: Training | None = None,
         settings: Settings,
+        training: Training | None = None,
     ) -> None:
-        self._training = training
         super().__init__(session)
+        self._training = training
         self._coaches = coaches
         self._knowledge = knowledge
         self._memory_part = memory

@@ -82,6 +82,8 @@ def run(training: Training | None, today: date, name: str, arguments: dict[str, 
         return json.dumps(_call(training, today, name, arguments), ensure_ascii=False)
     except (KeyError, ValueError, TypeError, LifeOSError) as first:
         fixed = correct(name, arguments)
+        if fixed is None or fixed == arguments:
+            return json.dumps({"error": f"{name}: {first}", "retried": False})
         try:
             result = _call(training, today, name, fixed)
         except (KeyError, ValueError, TypeError, LifeOSError) as second:
@@ -92,23 +94,47 @@ def run(training: Training | None, today: date, name: str, arguments: dict[str, 
         return json.dumps(result, ensure_ascii=False)
 
 
-def correct(name: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    """The nearest valid arguments: a number of days read from words and clamped; an unreadable
-    range becomes the last seven days."""
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "eight": 8,
+    "ten": 10,
+    "twelve": 12,
+}
+
+
+def correct(name: str, arguments: dict[str, Any]) -> dict[str, Any] | None:
+    """The nearest valid arguments, or None when there is nothing to go on: a number of days read
+    from words ("two weeks" → 14) and clamped to 1–365; a range whose dates are swapped, or whose
+    day count is out of bounds, put right."""
     if name == "get_training_load":
-        raw = arguments.get("days", 28)
-        digits = re.findall(r"\d+", str(raw))
-        days = int(digits[0]) if digits else 28
-        if "week" in str(raw).lower():
-            days *= 7
-        words = {"one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "eight": 8, "twelve": 12}
-        for word, n in words.items():
-            if not digits and word in str(raw).lower():
-                days = n * (7 if "week" in str(raw).lower() else 1)
-        return {"days": max(1, min(MAX_DAYS, days))}
+        raw = str(arguments.get("days", "")).lower()
+        found = re.search(r"\d+", raw)
+        count = int(found.group()) if found else next((n for w, n in _NUMBER_WORDS.items() if w in raw), None)
+        if count is None:
+            return None
+        if "week" in raw:
+            count *= 7
+        elif "month" in raw:
+            count *= 30
+        return {"days": max(1, min(MAX_DAYS, count))}
     if name == "get_activities":
-        return {"range": "last 7 days"}
-    return {}
+        raw = str(arguments.get("range", "")).strip().lower()
+        dates = re.findall(r"\d{4}-\d{2}-\d{2}", raw)
+        if len(dates) == 2:
+            first, last = sorted(dates)
+            return {"range": f"{first}..{last}"}
+        found = re.search(r"\d+", raw)
+        if found and "day" in raw:
+            return {"range": f"last {max(1, min(MAX_DAYS, int(found.group())))} days"}
+        if "week" in raw:
+            return {"range": "last week" if "last" in raw or "previous" in raw else "this week"}
+        return None
+    return None
 
 
 def _call(training: Training, today: date, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
