@@ -7,6 +7,7 @@ set -uo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+[[ -x /usr/sbin/dovecot ]] || need+=(dovecot-imapd)  # Apple Notes import: a real IMAP server on loopback
 # the sync server's PostgreSQL tests start a throwaway server with initdb/pg_ctl (Debian keeps them
 # under /usr/lib/postgresql/<version>/bin, off the PATH)
 command -v initdb >/dev/null 2>&1 || compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)

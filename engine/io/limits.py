@@ -29,4 +29,6 @@ DEFAULT_LIMITS = Limits()
 
 
 def human(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
     return f"{n / MIB:.0f} MiB" if n >= MIB else f"{n / 1024:.0f} KiB"
