@@ -83,7 +83,10 @@ def _print_report(report: HeartbeatReport, quiet: bool) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     with _open_for_heartbeat(args) as engine:
         report = engine.heartbeat.run(roles=args.role, force=args.force)
+        synced = engine.sync.background()  # no-op unless sync is set up; a failure shows in sync status
     print_json(report) if args.json else _print_report(report, args.quiet)
+    if synced is not None and not args.quiet and not args.json:
+        print(f"sync: sent {synced.pushed}, received {synced.pulled}")
     return EXIT_OK
 
 

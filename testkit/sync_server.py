@@ -52,12 +52,13 @@ def sync_server(
     rate_per_s: float = 10_000.0,
     burst: int = 10_000,
     max_body: int | None = None,
+    port: int | None = None,
 ) -> Iterator[RunningServer]:
     """Start the server, yield its URL and store, stop it (bounded waits both ways)."""
     store = Store(database_url or str(data / "sync.db"), pool_size=8)
     kwargs = {} if max_body is None else {"max_body": max_body}
     app = create_app(store, catalog_dir=catalog_dir, rate_per_s=rate_per_s, burst=burst, **kwargs)
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -142,3 +142,26 @@ def test_key_rotation_rewraps_every_blob_and_reaches_the_other_devices(tmp_path:
         finally:
             for device in (a, b, c):
                 device.close()
+
+
+def test_background_sync_is_quiet_offline_and_resumes_when_the_server_is_back(tmp_path: Path) -> None:
+    from testkit.sync_server import free_port
+
+    port = free_port()
+    with sync_server(tmp_path / "server", port=port) as server:
+        a, b = account([tmp_path / "a", tmp_path / "b"], server.url)
+        a.notes.add("sent while online")
+        assert a.sync.background().pushed >= 1
+    try:
+        offline = a.notes.add("written offline")
+        assert a.sync.background() is None  # the server is gone: no exception, the reason is kept
+        status = a.sync.status()
+        assert "could not be reached" in status.last_error and status.pending == 1
+        with sync_server(tmp_path / "server", port=port):
+            report = a.sync.background()
+            assert report is not None and report.pushed == 1 and a.sync.status().last_error is None
+            b.sync.now()
+            assert b.notes.get(offline.id).body == "written offline"
+    finally:
+        a.close()
+        b.close()

@@ -3,7 +3,7 @@
 On the first start of a new profile the bundled demo coaches are installed in the background, so the
 gallery has coaches to talk to without a download. While the app is open the heartbeat runs here (as
 DESIGN.md §6 asks): a check every few minutes, which is silent unless a role has work; its locks keep
-it from clashing with a heartbeat the OS scheduler starts. Both run off the UI thread and report
+it from clashing with a heartbeat the OS scheduler starts. Each check also syncs, when sync is set up. Both run off the UI thread and report
 through `changed()` only when something new is there to show.
 
 The heartbeat waits for a quiet moment (``QUIET_BEFORE_HEARTBEAT_S`` without a key press, click or
@@ -55,6 +55,12 @@ def use_background_upkeep(
             except LifeOSError:
                 report = None  # a locked or busy profile: try again next time
             if report is not None and report.delivered:
+                changed()
+            try:  # end-to-end-encrypted sync, when set up (a failure is shown in Settings → Sync)
+                synced = await asyncio.to_thread(current.sync.background)
+            except LifeOSError:
+                synced = None
+            if synced is not None and synced.applied:
                 changed()
             await asyncio.sleep(HEARTBEAT_EVERY_S)
 

@@ -246,6 +246,16 @@ class Sync(Part):
                 seconds=time.perf_counter() - started,
             )
 
+    def background(self) -> SyncReport | None:
+        """A sync from the heartbeat or the app's upkeep: none when sync is off, and a failure (offline,
+        refused) is kept for `status` to show instead of raised, since nobody is waiting on it."""
+        if not self.status().configured:
+            return None
+        try:
+            return self.now()
+        except SyncError:
+            return None
+
     def _push(self, client: SyncClient, progress: Progress | None) -> int:
         db = self._s.db
         with db.lock:
