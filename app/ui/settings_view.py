@@ -1,4 +1,4 @@
-"""Settings: one scrolling page of cards — security, check-ins, reasoner, models.
+"""Settings: one scrolling page of cards — security, sync, check-ins, reasoner, models.
 
 Each card is its own component with its own state, so saving the hours never re-renders the
 passphrase form (and a half-typed passphrase is never lost to an unrelated update).
@@ -11,6 +11,7 @@ import flet as ft
 from app.ui.settings_checkins import CheckinSettings
 from app.ui.settings_models import ModelSettings, ReasonerSettings
 from app.ui.settings_security import SecuritySettings
+from app.ui.settings_sync import SyncSettings
 from app.ui.theme import SPACE_M, SPACE_S
 
 
@@ -20,5 +21,5 @@ def SettingsView() -> ft.Control:
         expand=True,
         spacing=SPACE_S,
         padding=ft.Padding.only(top=SPACE_S, bottom=SPACE_M),
-        controls=[SecuritySettings(), CheckinSettings(), ReasonerSettings(), ModelSettings()],
+        controls=[SecuritySettings(), SyncSettings(), CheckinSettings(), ReasonerSettings(), ModelSettings()],
     )
