@@ -123,9 +123,7 @@ def list_notes(
     if unknown:
         raise UsageError(f"unknown note kind {unknown[0]!r}; use one of: {', '.join(NOTE_KINDS)}")
     if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
-        raise UsageError(
-            f"limit must be between 1 and {MAX_LIMIT:,} and offset between 0 and {MAX_OFFSET:,}"
-        )
+        raise UsageError(f"limit must be between 1 and {MAX_LIMIT:,} and offset between 0 and {MAX_OFFSET:,}")
     clauses = ["status = 'active'"]
     params: list[object] = []
     if kinds:
