@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from app.cli_common import EXIT_OK, open_engine, positive_int, print_json
+from app.cli_common import EXIT_OK, open_engine, positive_int, positive_seconds, print_json
 from engine.api import browse_catalog
 
 DOMAINS = ["Health", "Wealth", "Wisdom"]
@@ -89,7 +89,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("name")
     p.add_argument("--base-url", help="e.g. http://127.0.0.1:11434/v1 (Ollama) or a cloud endpoint")
     p.add_argument("--model")
-    p.add_argument("--timeout", type=float, metavar="SECONDS")
+    p.add_argument("--timeout", type=positive_seconds, metavar="SECONDS")
     p.add_argument("--api-key-stdin", action="store_true", help="store an API key (encrypted in the profile)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_reasoner_set)

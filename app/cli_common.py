@@ -51,13 +51,30 @@ def local_time(stamp: str) -> str:
         return stamp
 
 
+MAX_COUNT = 100_000
+"""The largest count, limit or number of minutes/hours any command takes."""
+MAX_SECONDS = 3600.0
+
+
 def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_COUNT:,}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """A duration in seconds: finite, above zero, at most an hour (``nan``, ``inf`` and ``-1`` are
+    refused here, before they are stored and break every later use)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= MAX_SECONDS:  # also false for nan
+        raise argparse.ArgumentTypeError(f"must be more than 0 and at most {MAX_SECONDS:g} seconds")
     return value
 
 

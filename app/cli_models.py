@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli_common import EXIT_OK, home_of, print_json
+from engine.errors import DataError
 
 
 def register(subparsers: Any) -> None:
@@ -96,5 +97,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     if args.json:
         print_json(transcript)
         return EXIT_OK
+    if not transcript.text:
+        raise DataError(
+            f"no speech was heard in {Path(args.audio).name} ({transcript.duration_s:.1f} s of audio)"
+        )
     print(transcript.text)
     return EXIT_OK

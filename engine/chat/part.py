@@ -47,6 +47,7 @@ API_KEY: Setting[str | None] = Setting("chat.api_key", None)
 PASSAGES = 6
 MEMORY_HITS = 6
 MAX_TOOL_ROUNDS = 3
+MAX_TIMEOUT_S = 3600.0
 SUMMARY_ENTITIES = 3
 OnText = Callable[[str], None]
 
@@ -145,6 +146,8 @@ class Chat(Part):
         """Choose the reasoner. An API key is kept in the encrypted profile (LIFEOS_API_KEY wins)."""
         if name not in reasoners_mod.names():
             raise UsageError(f"unknown reasoner {name!r}; one of: {', '.join(reasoners_mod.names())}")
+        if timeout is not None and not 0 < timeout <= MAX_TIMEOUT_S:  # also refuses nan
+            raise UsageError(f"timeout must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds")
         settings = dict(self._settings.get(REASONER))
         settings["name"] = name
         for key, value in (("base_url", base_url), ("model", model), ("timeout", timeout)):

@@ -119,9 +119,9 @@ def run(host: ToolHost, coach_id: str, name: str, arguments: dict[str, Any]) -> 
             )
             return json.dumps({"outcome": result.outcome, "id": result.fact.id}), []
         if name == "list_deadlines":
-            return json.dumps({"deadlines": deadlines(host, int(arguments.get("days", 14)))}), []
+            return json.dumps({"deadlines": deadlines(host, _days(arguments))}), []
         return json.dumps({"error": f"unknown tool {name!r}"}), []
-    except (KeyError, ValueError, TypeError) as exc:
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
         return json.dumps({"error": f"bad arguments for {name}: {exc}"}), []
     except LifeOSError as exc:
         return json.dumps({"error": str(exc)}), []
@@ -143,6 +143,14 @@ def deadlines(host: ToolHost, days: int) -> list[dict[str, str]]:
                 {"project": entity.name, "deadline": due.isoformat(), "days_left": str((due - today).days)}
             )
     return sorted(out, key=lambda d: d["deadline"])
+
+
+def _days(arguments: dict[str, Any]) -> int:
+    """The model's `days`, refused outside the spec's 1–365 (a model does not always keep to it)."""
+    days = int(arguments.get("days", 14))
+    if not 1 <= days <= 365:
+        raise ValueError(f"days must be between 1 and 365, not {days}")
+    return days
 
 
 def _limit(arguments: dict[str, Any]) -> int:

@@ -24,10 +24,14 @@ from engine.coaches.builder import split_front_matter
 from engine.coaches.manifest import Manifest, parse
 from engine.coaches.pack import Pack
 from engine.coaches.playbook import Move
+from engine.retrieval import vectors as vectors_mod
 from engine.store.connection import Connection
 from engine.store.schema import KNOWLEDGE_VECTORS_TABLE
 
 DOC_PREFIX = "coach/"
+STAGING_PREFIX = "~staging~"
+"""Knowledge being installed lives under this prefix plus the coach id until it is complete; no real
+coach id can start with "~" (see `manifest.validate_id`)."""
 PLAYBOOK_DOC = "playbook.json"
 PLAYBOOK_VECTORS_DOC = "playbook.vectors.json"
 
@@ -81,6 +85,33 @@ def remove_knowledge(conn: Connection, coach_id: str) -> int:
     )
     conn.execute("DELETE FROM chunks WHERE coach_id = ?", (coach_id,))
     return int(passages)
+
+
+def move_knowledge(conn: Connection, source_id: str, coach_id: str) -> None:
+    """Hand staged passages (and so their vectors, keyed by the same seq) to the coach."""
+    conn.execute("UPDATE chunks SET coach_id = ? WHERE coach_id = ?", (coach_id, source_id))
+
+
+def is_complete(conn: Connection, coach_id: str) -> bool:
+    """Whether an installed coach holds what its own manifest says: its passages, and vectors for
+    them when the profile has any. A coach left with none by an interrupted install of an older
+    version is not "unchanged", it needs installing again."""
+    row = conn.execute("SELECT manifest FROM coaches WHERE id = ?", (coach_id,)).fetchone()
+    if row is None:
+        return False
+    manifest = parse(row[0])
+    passages = conn.execute("SELECT count(*) FROM chunks WHERE coach_id = ?", (manifest.id,)).fetchone()[0]
+    expected = manifest.sizes.get("passages")
+    if passages == 0 or (expected is not None and passages != expected):
+        return False
+    if manifest.sizes.get("vectors", 0) == 0 or vectors_mod.space(conn, "chunks") is None:
+        return True  # a pack without vectors, or a profile that keeps knowledge lexical
+    with_vectors = conn.execute(
+        f"SELECT count(*) FROM {KNOWLEDGE_VECTORS_TABLE} WHERE seq IN "
+        "(SELECT seq FROM chunks WHERE coach_id = ?)",
+        (manifest.id,),
+    ).fetchone()[0]
+    return int(with_vectors) > 0
 
 
 def write_definition(conn: Connection, pack: Pack, now: str) -> None:

@@ -7,10 +7,11 @@ right. Older schemas are read as they are (there is only one so far).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from engine.errors import PackError, PackTooNew
 
@@ -77,64 +78,114 @@ def validate_id(coach_id: str) -> str:
 
 
 def parse(raw: bytes | str) -> Manifest:
-    """Read and check a manifest; every refusal says which field is wrong."""
+    """Read and check a manifest against its schema (`manifest_schema`); every refusal names the
+    field and what is wrong with it. A newer format is told apart first: it may use fields this app
+    does not know, and deserves "update the app" rather than a list of them."""
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise PackError(f"coach pack refused: {MANIFEST} is larger than {MAX_MANIFEST_BYTES >> 10} KB")
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise PackError(f"coach pack refused: {MANIFEST} is not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise PackError(f"coach pack refused: {MANIFEST} is not a JSON object")
     schema = data.get("schema")
-    if not isinstance(schema, int):
+    if not isinstance(schema, int) or isinstance(schema, bool):
         raise PackError(f"coach pack refused: {MANIFEST} has no schema version")
     if schema > SCHEMA_VERSION:
         raise PackTooNew(
-            f"coach pack {data.get('id', '?')!r} uses pack format {schema}; this app understands up to "
-            f"{SCHEMA_VERSION}. Update LifeOS Coach to install it."
+            f"coach pack {str(data.get('id', '?'))[:63]!r} uses pack format {schema}; this app understands "
+            f"up to {SCHEMA_VERSION}. Update LifeOS Coach to install it."
         )
-    missing = [k for k in ("id", "name", "version", "domain", "files") if k not in data]
-    if missing:
-        raise PackError(f"coach pack refused: {MANIFEST} lacks {', '.join(missing)}")
-    validate_id(str(data["id"]))
-    if not _VERSION.match(str(data["version"])):
-        raise PackError(f"coach pack refused: version {data['version']!r} is not like 1.0 or 1.2.3")
-    if data["domain"] not in DOMAINS:
-        raise PackError(f"coach pack refused: domain {data['domain']!r} is not one of {', '.join(DOMAINS)}")
-    files = data["files"]
-    if not isinstance(files, dict) or not all(
-        isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) for v in files.values()
-    ):
-        raise PackError(f"coach pack refused: {MANIFEST} 'files' must map paths to sha256 hex digests")
-    for path in files:
+    from pydantic import ValidationError
+
+    try:
+        checked = manifest_schema().model_validate(data)
+    except ValidationError as exc:
+        raise PackError(f"coach pack refused: {MANIFEST} {_first_problem(exc)}") from None
+    for path in checked.files:
         check_member_path(path)
-    known = {f for f in Manifest.__dataclass_fields__}
-    extra = {k: v for k, v in data.items() if k not in known}
-    if extra:  # same schema, unknown fields: a hand-edited manifest, not a newer format
-        raise PackError(f"coach pack refused: {MANIFEST} has unknown fields {', '.join(sorted(extra))}")
     return Manifest(
-        id=str(data["id"]),
-        name=str(data["name"]),
-        version=str(data["version"]),
-        domain=str(data["domain"]),
-        description=str(data.get("description", "")),
-        persona=str(data.get("persona", "mentor")),
-        tags=tuple(str(t) for t in data.get("tags", [])),
-        languages=tuple(str(t) for t in data.get("languages", ["en"])),
-        avatar=str(data.get("avatar", "")),
-        sources=tuple(_source(s) for s in data.get("sources", [])),
-        embedder_id=data.get("embedder_id"),
-        sizes={str(k): int(v) for k, v in data.get("sizes", {}).items()},
-        files={str(k): str(v) for k, v in files.items()},
-        schema=schema,
-        builder=str(data.get("builder", "")),
+        id=checked.id,
+        name=checked.name,
+        version=checked.version,
+        domain=checked.domain,
+        description=checked.description,
+        persona=checked.persona,
+        tags=tuple(checked.tags),
+        languages=tuple(checked.languages),
+        avatar=checked.avatar,
+        sources=tuple(
+            Source(s.title, s.author, s.origin, s.licence, tuple(s.ref_prefixes)) for s in checked.sources
+        ),
+        embedder_id=checked.embedder_id,
+        sizes=dict(checked.sizes),
+        files=dict(checked.files),
+        schema=checked.schema_version,
+        builder=checked.builder,
     )
 
 
-def _source(raw: Any) -> Source:
-    if not isinstance(raw, dict) or "title" not in raw:
-        raise PackError(f"coach pack refused: every source in {MANIFEST} needs a title")
-    fields = {k: str(raw.get(k, "")) for k in ("title", "author", "origin", "licence")}
-    return Source(**fields, ref_prefixes=tuple(str(p) for p in raw.get("ref_prefixes", [])))
+MAX_MANIFEST_BYTES = 2 << 20
+
+
+def _first_problem(exc: Any) -> str:
+    """Pydantic's first error as "field 'sizes.passages': Input should be a valid integer"."""
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    if error["type"] == "extra_forbidden":
+        return f"has an unknown field {where!r}"
+    if error["type"] == "missing":
+        return f"lacks {where}"
+    return f"field {where!r}: {error['msg']}"
+
+
+def _text(max_length: int, min_length: int = 0, pattern: str | None = None) -> Any:
+    from pydantic import StringConstraints
+
+    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern)]
+
+
+@functools.cache
+def manifest_schema() -> Any:
+    """The manifest's schema as pydantic models, built on first use (pydantic costs ~0.1 s to import
+    and most commands never read a manifest). Strict: no type is coerced ("lots" is not a size, a
+    number is not a tag), and every text, list and map has a ceiling."""
+    from pydantic import BaseModel, ConfigDict, Field
+
+    short, name, long_text = _text(200), _text(100, 1), _text(5000)
+    tag, language, ref_prefix = _text(50), _text(20), _text(100, 1)
+    digest = _text(64, 64, "^[0-9a-f]{64}$")
+    member, size_name = _text(300, 1), _text(50)
+    size = Annotated[int, Field(ge=0, le=2**53)]
+
+    class SourceSchema(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        title: _text(500, 1)  # type: ignore[valid-type]
+        author: _text(500) = ""  # type: ignore[valid-type]
+        origin: _text(2000) = ""  # type: ignore[valid-type]
+        licence: _text(500) = ""  # type: ignore[valid-type]
+        ref_prefixes: list[ref_prefix] = Field(default_factory=list, max_length=1000)  # type: ignore[valid-type]
+
+    class ManifestSchema(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        schema_version: int = Field(alias="schema")
+        id: _text(63, 1, _ID.pattern)  # type: ignore[valid-type]
+        name: name  # type: ignore[valid-type]
+        version: _text(30, 1, _VERSION.pattern)  # type: ignore[valid-type]
+        domain: Literal["Health", "Wealth", "Wisdom"]
+        description: long_text = ""  # type: ignore[valid-type]
+        persona: _text(50) = "mentor"  # type: ignore[valid-type]
+        tags: list[tag] = Field(default_factory=list, max_length=50)  # type: ignore[valid-type]
+        languages: list[language] = Field(default_factory=lambda: ["en"], max_length=20)  # type: ignore[valid-type]
+        avatar: short = ""  # type: ignore[valid-type]
+        sources: list[SourceSchema] = Field(default_factory=list, max_length=200)
+        embedder_id: _text(200, 1) | None = None  # type: ignore[valid-type]
+        sizes: dict[size_name, size] = Field(default_factory=dict, max_length=50)  # type: ignore[valid-type]
+        files: dict[member, digest] = Field(max_length=5000)  # type: ignore[valid-type]
+        builder: short = ""  # type: ignore[valid-type]
+
+    return ManifestSchema
 
 
 def check_member_path(path: str) -> str:

@@ -1,7 +1,11 @@
 """Reading a coach pack, a directory or a `.coach` ZIP, and proving it is the pack its manifest describes.
 
 `open_pack` verifies before anything is parsed: every file listed in the manifest must exist and hash
-to its recorded SHA-256, and no unlisted file may ride along. A refusal names the file, so a creator
+to its recorded SHA-256, and no unlisted file may ride along. Sizes are checked before bytes are
+read: a ZIP's directory (member count, total size, compression ratio) and a folder's files (no
+symlinks, which could pull in a file from outside the pack) are refused past `PackLimits`, the
+manifest is read first and only the members it lists are unpacked, and the knowledge is decompressed
+with a ceiling, so a small hostile pack cannot ask for gigabytes. A refusal names the file, so a creator
 or a coachee can see which part of a download or an edit went wrong. ZIP members are read with their
 CRC checked too; a damaged member is reported under its own name rather than as a generic ZIP error.
 
@@ -33,6 +37,15 @@ INDEX = "index/vectors.npz"
 PLAYBOOK_INDEX = "index/playbook.npz"
 SOUL, AGENT = "soul.md", "agent.md"
 PACK_SUFFIX = ".coach"
+
+
+MAX_MEMBERS = 5_000
+MAX_PACK_BYTES = 512 << 20
+MAX_MEMBER_RATIO = 100
+"""Deflate reaches about 10:1 on prose; a member claiming more than 100:1 (and over a megabyte) is
+a zip bomb, not a book."""
+MAX_KNOWLEDGE_BYTES = 512 << 20
+MAX_PASSAGE_CHARS = 200_000
 
 
 @dataclass(frozen=True)
@@ -84,26 +97,15 @@ class Pack:
         ]
 
     def passages(self) -> list[Passage]:
+        """The knowledge, each line checked (`passage_of`): a bad line names its number."""
         raw = self._files.get(KNOWLEDGE)
         if raw is None:
             return []
-        import zstandard
-
-        text = zstandard.ZstdDecompressor().decompress(raw, max_output_size=1 << 31).decode("utf-8")
+        text = _decompress(raw)
         out: list[Passage] = []
-        for line in text.splitlines():
+        for number, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                d = json.loads(line)
-                out.append(
-                    Passage(
-                        d["ref"],
-                        d["text"],
-                        d.get("title", ""),
-                        d.get("doc_id", ""),
-                        int(d.get("position", 0)),
-                        d.get("source", ""),
-                    )
-                )
+                out.append(passage_of(line, number))
         return out
 
     def playbook(self) -> list[Move]:
@@ -118,26 +120,112 @@ class Pack:
         raw = self._files.get(PLAYBOOK_INDEX)
         if raw is None:
             return None
-        saved = np.load(io.BytesIO(raw), allow_pickle=False)
-        return [str(i) for i in saved["ids"]], saved["vectors"].astype(np.float32)
+        saved = _load_npz(raw, PLAYBOOK_INDEX, ("ids", "vectors"))
+        ids, matrix = saved["ids"], saved["vectors"]
+        if matrix.ndim != 2 or len(ids) != matrix.shape[0] or not np.issubdtype(matrix.dtype, np.number):
+            raise PackError(
+                f"coach pack refused: {PLAYBOOK_INDEX} has {len(ids)} ids for {matrix.shape} vectors"
+            )
+        return [str(i) for i in ids], matrix.astype(np.float32)
 
     def vectors(self) -> dict[str, np.ndarray] | None:
         """Prebuilt vectors by passage ref (float32, unit length as the embedder made them)."""
         raw = self._files.get(INDEX)
         if raw is None:
             return None
-        return split_vectors(np.load(io.BytesIO(raw), allow_pickle=False))
+        return split_vectors(_load_npz(raw, INDEX, ("refs", "counts", "int8")))
 
 
 def split_vectors(saved: Any) -> dict[str, np.ndarray]:
-    """An `index/vectors.npz` (loaded) → float32 vectors by passage ref (int8 rows scaled back by 127)."""
-    matrix = saved["int8"].astype(np.float32) / 127.0
+    """An `index/vectors.npz` (loaded) → float32 vectors by passage ref (int8 rows scaled back by 127).
+
+    The refs, the row count of each and the rows must agree exactly; anything else is refused by name.
+    """
+    refs, counts, rows = saved["refs"], saved["counts"], saved["int8"]
+    if (
+        rows.ndim != 2
+        or refs.ndim != 1
+        or counts.ndim != 1
+        or len(refs) != len(counts)
+        or not np.issubdtype(counts.dtype, np.integer)
+        or (counts < 1).any()
+        or int(counts.sum()) != rows.shape[0]
+    ):
+        raise PackError(
+            f"coach pack refused: {INDEX} does not add up ({len(refs)} refs, {len(counts)} counts, "
+            f"rows of shape {rows.shape})"
+        )
+    matrix = rows.astype(np.float32) / 127.0
     out: dict[str, np.ndarray] = {}
     row = 0
-    for ref, n in zip(saved["refs"], saved["counts"], strict=True):
+    for ref, n in zip(refs, counts, strict=True):
         out[str(ref)] = matrix[row : row + int(n)]
         row += int(n)
     return out
+
+
+def _load_npz(raw: bytes, name: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Arrays of an `.npz`, never pickles (`allow_pickle=False`), each key present."""
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as saved:
+            missing = [k for k in keys if k not in saved.files]
+            if missing:
+                raise PackError(f"coach pack refused: {name} lacks {', '.join(missing)}")
+            return {k: saved[k] for k in keys}
+    except PackError:
+        raise
+    except Exception as exc:  # ValueError (pickled objects), zipfile/OSError (not an npz), …
+        raise PackError(f"coach pack refused: {name} is not a readable vector file ({exc})") from None
+
+
+def _decompress(raw: bytes) -> str:
+    """The knowledge's text, decompressed in pieces so that its size is known before it is held."""
+    import zstandard
+
+    pieces: list[bytes] = []
+    total = 0
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(raw) as reader:
+            while chunk := reader.read(1 << 20):
+                total += len(chunk)
+                if total > MAX_KNOWLEDGE_BYTES:
+                    raise PackError(
+                        f"coach pack refused: {KNOWLEDGE} unpacks to more than {MAX_KNOWLEDGE_BYTES >> 20} MB"
+                    )
+                pieces.append(chunk)
+    except zstandard.ZstdError as exc:
+        raise PackError(f"coach pack refused: {KNOWLEDGE} is not zstd-compressed text ({exc})") from None
+    try:
+        return b"".join(pieces).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PackError(
+            f"coach pack refused: {KNOWLEDGE} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+
+
+def passage_of(line: str, number: int) -> Passage:
+    """One knowledge line → a `Passage`, or `PackError` naming the line and what is wrong with it."""
+    where = f"{KNOWLEDGE} line {number}"
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise PackError(f"coach pack refused: {where} is not JSON ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise PackError(f"coach pack refused: {where} is not a JSON object")
+    ref, text = data.get("ref"), data.get("text")
+    if not isinstance(ref, str) or not 0 < len(ref) <= 200:
+        raise PackError(f"coach pack refused: {where} needs a 'ref' (text, at most 200 characters)")
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_PASSAGE_CHARS:
+        raise PackError(
+            f"coach pack refused: {where} needs a 'text' of 1 to {MAX_PASSAGE_CHARS:,} characters"
+        )
+    fields = {k: data.get(k, "") for k in ("title", "doc_id", "source")}
+    position = data.get("position", 0)
+    if not all(isinstance(v, str) and len(v) <= 1000 for v in fields.values()):
+        raise PackError(f"coach pack refused: {where} has a title, doc_id or source that is not short text")
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position < 10**9:
+        raise PackError(f"coach pack refused: {where} has a position that is not a whole number")
+    return Passage(ref, text, fields["title"], fields["doc_id"], position, fields["source"])
 
 
 def sha256(data: bytes) -> str:
@@ -145,49 +233,87 @@ def sha256(data: bytes) -> str:
 
 
 def _read_dir(root: Path) -> Iterator[tuple[str, bytes]]:
-    for path in sorted(root.rglob("*")):
+    """A folder pack's files; a symlink anywhere inside is refused (it could point outside the pack)."""
+    paths = sorted(root.rglob("*"))
+    if len(paths) > MAX_MEMBERS:
+        raise PackError(f"coach pack refused: {root.name} holds more than {MAX_MEMBERS:,} files")
+    total = 0
+    for path in paths:
+        name = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            raise PackError(f"coach pack refused: {name} is a symbolic link; a pack holds plain files only")
         if path.is_file():
-            yield path.relative_to(root).as_posix(), path.read_bytes()
+            total += path.stat().st_size
+            if total > MAX_PACK_BYTES:
+                raise PackError(f"coach pack refused: {root.name} is larger than {MAX_PACK_BYTES >> 20} MB")
+            yield name, path.read_bytes()
 
 
-def _read_zip(path: Path) -> Iterator[tuple[str, bytes]]:
+def _zip_directory(archive: zipfile.ZipFile, path: Path) -> dict[str, zipfile.ZipInfo]:
+    """The members of a `.coach` ZIP by name, refused from its directory alone when too many, too
+    large in all, or compressed past any real text's ratio."""
+    members = [i for i in archive.infolist() if not i.is_dir()]
+    if len(members) > MAX_MEMBERS:
+        raise PackError(f"coach pack refused: {path.name} holds more than {MAX_MEMBERS:,} files")
+    if sum(i.file_size for i in members) > MAX_PACK_BYTES:
+        raise PackError(f"coach pack refused: {path.name} unpacks to more than {MAX_PACK_BYTES >> 20} MB")
+    for info in members:
+        if info.file_size > 1 << 20 and info.file_size > MAX_MEMBER_RATIO * max(info.compress_size, 1):
+            raise PackError(
+                f"coach pack refused: {info.filename} in {path.name} unpacks {info.file_size // max(info.compress_size, 1)}:1 "
+                "(a zip bomb, not a coach)"
+            )
+    by_name: dict[str, zipfile.ZipInfo] = {}
+    for info in members:
+        if info.filename in by_name:
+            raise PackTampered(info.filename, f"appears twice in {path.name}")
+        by_name[info.filename] = info
+    return by_name
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> bytes:
+    try:
+        return archive.read(info)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:  # CRC mismatch, truncated member
+        raise PackTampered(info.filename, f"is damaged inside {path.name} ({exc})") from None
+    except Exception as exc:  # zlib errors in a corrupt deflate stream, unsupported compression
+        raise PackTampered(info.filename, f"is damaged inside {path.name} ({exc})") from None
+
+
+def _open_zip(path: Path) -> tuple[Manifest, dict[str, bytes]]:
+    """The manifest first, then only the members it lists: an unlisted member is refused unread."""
     try:
         archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise PackError(f"coach pack refused: {path.name} is not a readable .coach archive ({exc})") from None
     with archive:
-        for info in archive.infolist():
-            if info.is_dir():
-                continue
-            name = info.filename
-            try:
-                data = archive.read(info)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:  # CRC mismatch, truncated member
-                raise PackTampered(name, f"is damaged inside {path.name} ({exc})") from None
-            except Exception as exc:  # zlib errors in a corrupt deflate stream
-                raise PackTampered(name, f"is damaged inside {path.name} ({exc})") from None
-            yield name, data
-
-
-def read_files(location: Path) -> dict[str, bytes]:
-    if location.is_dir():
-        return dict(_read_dir(location))
-    if location.is_file():
-        return dict(_read_zip(location))
-    raise PackError(f"no coach pack at {location}")
+        members = _zip_directory(archive, path)
+        if MANIFEST not in members:
+            raise PackError(f"coach pack refused: {path.name} has no {MANIFEST}")
+        manifest = parse(_read_member(archive, members.pop(MANIFEST), path))
+        for name in sorted(members):
+            check_member_path(name)
+            if name not in manifest.files:
+                raise PackTampered(name, "is not listed in the manifest")
+        return manifest, {name: _read_member(archive, info, path) for name, info in sorted(members.items())}
 
 
 def open_pack(location: Path | str) -> Pack:
     """Read and verify a pack; raises `PackTampered` naming the first file that does not match."""
     location = Path(location)
-    files = read_files(location)
-    if MANIFEST not in files:
-        raise PackError(f"coach pack refused: {location.name} has no {MANIFEST}")
-    manifest = parse(files.pop(MANIFEST))
-    for name in sorted(files):
-        check_member_path(name)
-        if name not in manifest.files:
-            raise PackTampered(name, "is not listed in the manifest")
+    if location.is_file():
+        manifest, files = _open_zip(location)
+    elif location.is_dir():
+        files = dict(_read_dir(location))
+        if MANIFEST not in files:
+            raise PackError(f"coach pack refused: {location.name} has no {MANIFEST}")
+        manifest = parse(files.pop(MANIFEST))
+        for name in sorted(files):
+            check_member_path(name)
+            if name not in manifest.files:
+                raise PackTampered(name, "is not listed in the manifest")
+    else:
+        raise PackError(f"no coach pack at {location}")
     for name, digest in sorted(manifest.files.items()):
         if name not in files:
             raise PackTampered(name, "is missing")

@@ -109,6 +109,10 @@ class Coaches(Part):
             return self._install_pack(pack, progress=progress, force=force)
 
     def _install_pack(self, pack: Pack, *, progress: Progress | None, force: bool) -> InstallReport:
+        """All or nothing: the new knowledge is indexed under a staging id while the installed coach
+        (if any) keeps answering, then one transaction swaps it in with the new definition. A refusal
+        or a killed process leaves the previous state; the staging rows it left are cleared by the
+        next install. A coach found incomplete (from before this was so) is installed again."""
         started = time.perf_counter()
         db = self._s.db
         m = pack.manifest
@@ -116,7 +120,8 @@ class Coaches(Part):
             meta.delete(conn, PREVIEW_KEY + m.id)
         with db.lock:
             previous = install_mod.installed_version(db.conn, m.id)
-        if previous is not None and not force:
+            complete = previous is not None and install_mod.is_complete(db.conn, m.id)
+        if previous is not None and not force and complete:
             if version_key(previous) == m.version_key:
                 with db.lock:
                     n = db.conn.execute("SELECT count(*) FROM chunks WHERE coach_id = ?", (m.id,)).fetchone()[
@@ -132,17 +137,27 @@ class Coaches(Part):
         passages = pack.passages()
         docs = [KnowledgeDoc(p.ref, p.text, p.title, p.doc_id or None, p.position) for p in passages]
         prebuilt = self._usable_prebuilt(pack)
+        staging = install_mod.STAGING_PREFIX + m.id
         with db.atomic() as conn:
-            install_mod.remove_knowledge(conn, m.id)
+            install_mod.remove_knowledge(conn, staging)  # what a killed install left behind
         stage = "index" if prebuilt is not None else "embed"
-        report = self._knowledge.add(
-            m.id,
-            docs,
-            (lambda done, total: progress(stage, done, total)) if progress else None,
-            prebuilt=prebuilt,
-        )
-        with db.atomic() as conn:
-            install_mod.write_definition(conn, pack, install_mod.stamp(self._s.clock()))
+        try:
+            report = self._knowledge.add(
+                staging,
+                docs,
+                (lambda done, total: progress(stage, done, total)) if progress else None,
+                prebuilt=prebuilt,
+            )
+            self._s.check_open()
+            with db.atomic() as conn:
+                install_mod.remove_knowledge(conn, m.id)
+                install_mod.move_knowledge(conn, staging, m.id)
+                install_mod.write_definition(conn, pack, install_mod.stamp(self._s.clock()))
+        except BaseException:
+            if self._s.is_open:
+                with db.atomic() as conn:
+                    install_mod.remove_knowledge(conn, staging)
+            raise
         action: Literal["installed", "updated"] = "updated" if previous is not None else "installed"
         embedded = prebuilt is None and report.vectors > 0
         return InstallReport(
@@ -157,14 +172,25 @@ class Coaches(Part):
         )
 
     def _usable_prebuilt(self, pack: Pack) -> Prebuilt | None:
-        """The pack's vectors when this device's embedder made the same kind; else None (embed here)."""
+        """The pack's vectors when this device's embedder made the same kind; else None (embed here).
+
+        Their width is checked against the embedder before anything is written: vectors of another
+        size would be refused by the vector table halfway through the install."""
         if pack.manifest.embedder_id is None:
             return None
         embedder = self._s.loaded_embedder()
         if embedder is None or embedder.embedder_id != pack.manifest.embedder_id:
             return None
         vectors = pack.vectors()
-        return Prebuilt(pack.manifest.embedder_id, vectors) if vectors else None
+        if not vectors:
+            return None
+        widths = {matrix.shape[1] for matrix in vectors.values()}
+        if widths != {embedder.dimension}:
+            raise PackError(
+                f"coach pack refused: {pack.manifest.id}'s prebuilt vectors are {sorted(widths)}-wide, but "
+                f"{pack.manifest.embedder_id} makes {embedder.dimension}-wide vectors"
+            )
+        return Prebuilt(pack.manifest.embedder_id, vectors)
 
     def _fetch_pack(
         self,
@@ -179,7 +205,7 @@ class Coaches(Part):
             name = Path(text.split("?", 1)[0]).name or "download"
             dest = self._s.paths.home / "packs" / (name if name.endswith(PACK_SUFFIX) else name + PACK_SUFFIX)
             catalog_mod.download(text, dest, progress=progress, transport=transport)
-            return open_pack(dest)
+            return _open_downloaded(dest)
         path = Path(source).expanduser()
         if path.exists():
             return open_pack(path)
@@ -192,7 +218,7 @@ class Coaches(Part):
             catalog_mod.download(
                 entry.url, dest, sha256=entry.sha256, size=entry.size, progress=progress, transport=transport
             )
-            return open_pack(dest)
+            return _open_downloaded(dest)
         local = Path(entry.url)
         if catalog_mod.file_sha256(local) != entry.sha256:
             raise PackError(f"coach pack refused: {local.name} does not match the catalog's checksum")
@@ -338,3 +364,12 @@ def write_catalog(packs: Iterable[Path], out: Path) -> Path:
 
 
 __all__ = ["CatalogEntry", "Coach", "InstallReport", "write_catalog"]
+
+
+def _open_downloaded(path: Path) -> Pack:
+    """A downloaded pack, verified; one that is refused is not kept in the profile's packs folder."""
+    try:
+        return open_pack(path)
+    except PackError:
+        path.unlink(missing_ok=True)
+        raise

@@ -17,30 +17,70 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import AudioUnreadable, ModelCorrupt, ModelUnavailable
+from engine.errors import AudioUnreadable, ModelCorrupt, ModelUnavailable, UsageError
 from engine.inference.base import Segment, Transcriber, Transcript
 from engine.inference.rss import MB
 
 SAMPLE_RATE = 16_000
 
 
-def decode_audio(path: Path) -> np.ndarray:
-    """Mono float32 samples at 16 kHz, or `AudioUnreadable` saying why not."""
+MAX_AUDIO_SECONDS = 15 * 60
+"""The longest audio transcribed in one go (a voice memo's limit too). Decoding stops as soon as it is
+passed: a three-hour file is refused after reading 15 minutes of it, not after filling gigabytes."""
+SILENCE_PEAK = 1e-3
+"""Audio whose loudest sample stays under this (about -60 dBFS) holds no speech: digital silence, a
+muted microphone. Whisper, given nothing, still writes a word ("you"); it is not asked."""
+MIN_SPEECH_SECONDS = 0.2
+NO_SPEECH_PROB = 0.6
+LOW_LOGPROB = -1.0
+"""Whisper's own rule for a segment it heard nothing in: likely no speech and a low-confidence text."""
+
+
+def decode_audio(path: Path, max_seconds: float = MAX_AUDIO_SECONDS) -> np.ndarray:
+    """Mono float32 samples at 16 kHz, or `AudioUnreadable` saying why not (`UsageError` past
+    `max_seconds`)."""
     if not path.is_file():
         raise AudioUnreadable(f"audio file not found: {path}")
-    from faster_whisper.audio import decode_audio as fw_decode
+    import av
 
+    limit = int(max_seconds * SAMPLE_RATE)
+    chunks: list[np.ndarray] = []
+    total = 0
     try:
-        samples = fw_decode(str(path), sampling_rate=SAMPLE_RATE)
-    except Exception as exc:  # PyAV raises InvalidDataError, StreamNotFound (IndexError), …
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioUnreadable(f"{path.name} has no audio track (expected WAV, MP3, M4A, OGG or WebM)")
+            for frame in container.decode(container.streams.audio[0]):
+                for out in resampler.resample(frame):
+                    chunk = out.to_ndarray().reshape(-1)
+                    chunks.append(chunk)
+                    total += chunk.size
+                if total > limit:
+                    raise UsageError(
+                        f"{path.name} is longer than {int(max_seconds // 60)} minutes, the limit for "
+                        "transcription; split it or shorten it"
+                    )
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+    except (AudioUnreadable, UsageError):
+        raise
+    except Exception as exc:  # PyAV raises InvalidDataError, DecoderNotFound, IndexError, …
         reason = str(exc).strip() or type(exc).__name__
         raise AudioUnreadable(
             f"cannot read audio from {path.name}: {reason[:200]} (expected WAV, MP3, M4A, OGG or WebM)"
         ) from exc
-    samples = np.asarray(samples, dtype=np.float32)
+    if not chunks:
+        raise AudioUnreadable(f"{path.name} contains no audio samples")
+    samples = np.concatenate(chunks).astype(np.float32) / 32768.0
     if samples.size == 0:
         raise AudioUnreadable(f"{path.name} contains no audio samples")
     return samples
+
+
+def holds_sound(samples: np.ndarray) -> bool:
+    """Whether there is anything to transcribe at all (see `SILENCE_PEAK`)."""
+    return samples.size >= MIN_SPEECH_SECONDS * SAMPLE_RATE and float(np.max(np.abs(samples))) >= SILENCE_PEAK
 
 
 class WhisperTranscriber(Transcriber):
@@ -129,18 +169,27 @@ class WhisperTranscriber(Transcriber):
         with self.active(), self._lock:
             for samples in audio:
                 started = time.perf_counter()
-                segments, info = self._model.transcribe(
-                    samples,
-                    language=self.language,
-                    beam_size=self.beam_size,
-                    vad_filter=False,
-                    condition_on_previous_text=False,
-                )
-                parts = tuple(Segment(float(s.start), float(s.end), s.text.strip()) for s in segments)
+                if not holds_sound(samples):
+                    parts: tuple[Segment, ...] = ()
+                    language = self.language
+                else:
+                    segments, info = self._model.transcribe(
+                        samples,
+                        language=self.language,
+                        beam_size=self.beam_size,
+                        vad_filter=False,
+                        condition_on_previous_text=False,
+                    )
+                    parts = tuple(
+                        Segment(float(s.start), float(s.end), s.text.strip())
+                        for s in segments
+                        if not (s.no_speech_prob > NO_SPEECH_PROB and s.avg_logprob < LOW_LOGPROB)
+                    )
+                    language = info.language
                 results.append(
                     Transcript(
                         text=" ".join(p.text for p in parts if p.text).strip(),
-                        language=info.language,
+                        language=language,
                         duration_s=len(samples) / SAMPLE_RATE,
                         segments=parts,
                         model=self.name,

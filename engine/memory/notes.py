@@ -17,6 +17,10 @@ from engine.store.connection import Connection
 
 NOTE_KINDS = ("daily", "capture", "import", "chat")
 MAX_NOTE_CHARS = 1_000_000
+MAX_LIMIT = 100_000
+MAX_OFFSET = 10**9
+"""A page of notes or hits bigger than this is a typo or an attack, not a screenful (and a number
+past SQLite's 64-bit integers would fail deep inside a query)."""
 TITLE_CHARS = 80
 
 _COLUMNS = "id, title, body, kind, day, source, created_at, updated_at"
@@ -119,8 +123,8 @@ def list_notes(
     unknown = [k for k in kinds if k not in NOTE_KINDS]
     if unknown:
         raise UsageError(f"unknown note kind {unknown[0]!r}; use one of: {', '.join(NOTE_KINDS)}")
-    if limit < 1 or offset < 0:
-        raise UsageError("limit must be at least 1 and offset at least 0")
+    if not 1 <= limit <= MAX_LIMIT or not 0 <= offset <= MAX_OFFSET:
+        raise UsageError(f"limit must be between 1 and {MAX_LIMIT:,} and offset between 0 and {MAX_OFFSET:,}")
     clauses = ["status = 'active'"]
     params: list[object] = []
     if kinds:
@@ -142,8 +146,8 @@ def count_notes(conn: Connection) -> int:
 
 
 def search_notes(conn: Connection, query: str, *, limit: int = 20) -> list[SearchHit]:
-    if limit < 1:
-        raise UsageError("limit must be at least 1")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UsageError(f"limit must be between 1 and {MAX_LIMIT:,}")
     hits = fts.search(conn, "notes", query, limit=limit, where="t.status = 'active'")
     if not hits:
         return []

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from engine.store.connection import Connection
+from engine.store.schema import FTS_TOKENIZE
 
 _WORD = re.compile(r"[\w']+", re.UNICODE)
 MAX_QUERY_WORDS = 32
@@ -139,15 +140,65 @@ def rank_any(
     return [(int(seq), float(score)) for seq, score in rows]
 
 
+SNIPPET_DIRECT_CHARS = 8_000
+"""Past this many characters in a row, its snippet is made from its first ``SNIPPET_DIRECT_CHARS``.
+
+FTS5's ``snippet()`` (and ``highlight()``) score candidate windows against every occurrence, so their
+cost grows with the square of the hits in a row: a 1 MB note of one repeated word took minutes while
+ranking it took 13 ms. Up to this size the worst case stays around 50 ms; real notes are far shorter."""
+
+
 def _with_snippets(
     conn: Connection, table: str, expression: str, ranked: list[tuple[int, float]], column: int
 ) -> list[FtsHit]:
-    marks = ",".join("?" * len(ranked))
-    snippets = dict(
-        conn.execute(
-            f"SELECT rowid, snippet({table}_fts, {column}, '[', ']', '…', 16) FROM {table}_fts "
-            f"WHERE {table}_fts MATCH ? AND rowid IN ({marks})",
-            (expression, *(r[0] for r in ranked)),
+    seqs = [r[0] for r in ranked]
+    marks = ",".join("?" * len(seqs))
+    texts = {
+        int(row[0]): [str(c or "") for c in row[1:]]
+        for row in conn.execute(
+            f"SELECT * , rowid FROM {table}_fts WHERE rowid IN ({marks})", seqs
         ).fetchall()
+        for row in [(row[-1], *row[:-1])]
+    }
+    long_rows = {seq for seq, cols in texts.items() if any(len(c) > SNIPPET_DIRECT_CHARS for c in cols)}
+    short = [s for s in seqs if s not in long_rows]
+    snippets: dict[int, str] = {}
+    if short:
+        snippets.update(
+            conn.execute(
+                f"SELECT rowid, {_snippet_call(f'{table}_fts', column)} FROM {table}_fts "
+                f"WHERE {table}_fts MATCH ? AND rowid IN ({','.join('?' * len(short))})",
+                (expression, *short),
+            ).fetchall()
+        )
+    for seq in long_rows:
+        snippets[seq] = _snippet_of_start(conn, texts[seq], expression, column)
+    return [FtsHit(int(seq), float(score), str(snippets.get(seq) or "")) for seq, score in ranked]
+
+
+def _snippet_call(fts_table: str, column: int) -> str:
+    return f"snippet({fts_table}, {column}, '[', ']', '…', 16)"
+
+
+def _snippet_of_start(conn: Connection, columns: list[str], expression: str, column: int) -> str:
+    """FTS5's snippet over the start of each column, in an in-memory scratch table with the same
+    tokenizer (so stemming and diacritics match exactly as in the search itself)."""
+    scratch = f"temp.snippet_scratch_{len(columns)}"
+    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {scratch} USING fts5({names}, tokenize='{FTS_TOKENIZE}')"
     )
-    return [FtsHit(int(seq), float(score), str(snippets.get(seq, ""))) for seq, score in ranked]
+    bare = scratch.split(".", 1)[1]
+    try:
+        conn.execute(
+            f"INSERT INTO {scratch} (rowid, {names}) VALUES (1, {','.join('?' * len(columns))})",
+            [c[:SNIPPET_DIRECT_CHARS] for c in columns],
+        )
+        row = conn.execute(
+            f"SELECT {_snippet_call(bare, column)} FROM {scratch} WHERE {bare} MATCH ? AND rowid = 1",
+            (expression,),
+        ).fetchone()
+    finally:
+        conn.execute(f"DELETE FROM {scratch}")
+    text = str(row[0]) if row else ""
+    return text if text.endswith("…") else text + "…"

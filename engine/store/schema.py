@@ -168,13 +168,17 @@ FTS_TWINS: dict[str, tuple[str, ...]] = {
 VEC_TWINS: tuple[str, ...] = ("notes", "facts", "chunks", "messages", "entities")
 
 
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+"""Every FTS5 twin's tokenizer (and the snippet scratch table's, which must split words the same way)."""
+
+
 def _fts_sql(table: str, columns: tuple[str, ...]) -> str:
     cols = ", ".join(columns)
     new_vals = ", ".join(f"new.{c}" for c in columns)
     old_vals = ", ".join(f"old.{c}" for c in columns)
     return f"""
 CREATE VIRTUAL TABLE {table}_fts USING fts5(
-    {cols}, content='{table}', content_rowid='seq', tokenize='porter unicode61 remove_diacritics 2'
+    {cols}, content='{table}', content_rowid='seq', tokenize='{FTS_TOKENIZE}'
 );
 CREATE TRIGGER {table}_fts_ai AFTER INSERT ON {table} BEGIN
     INSERT INTO {table}_fts (rowid, {cols}) VALUES (new.seq, {new_vals});
