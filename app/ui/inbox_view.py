@@ -29,6 +29,7 @@ KIND_ICONS: dict[str, ft.IconData] = {
     "stale_area": ft.Icons.HOURGLASS_EMPTY,
     "coach": ft.Icons.PSYCHOLOGY_OUTLINED,
     "archive": ft.Icons.ARCHIVE_OUTLINED,
+    "training_load": ft.Icons.DIRECTIONS_RUN_OUTLINED,
 }
 SNOOZE_CHOICES: tuple[tuple[str, timedelta], ...] = (
     ("1 hour", timedelta(hours=1)),

@@ -21,6 +21,7 @@ from app.ui.inbox_view import InboxView
 from app.ui.para_entity_view import EntityView
 from app.ui.para_view import ParaView
 from app.ui.settings_view import SettingsView
+from app.ui.training_view import TrainingView
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,16 @@ SECTIONS: tuple[Section, ...] = (
 SETTINGS = Section(
     "settings", "/settings", "Settings", ft.Icons.SETTINGS_OUTLINED, ft.Icons.SETTINGS, SettingsView
 )
-SCREENS: tuple[Section, ...] = (*SECTIONS, SETTINGS)
+TRAINING = Section(
+    "training",
+    "/training",
+    "Training",
+    ft.Icons.DIRECTIONS_RUN_OUTLINED,
+    ft.Icons.DIRECTIONS_RUN,
+    TrainingView,
+)
+"""Reached from the header, like Settings: a runner opens it often, others never."""
+SCREENS: tuple[Section, ...] = (*SECTIONS, SETTINGS, TRAINING)
 """Every routed screen: the navigation's sections plus those reached from the header."""
 
 HOME_SECTION_ID = "gallery"

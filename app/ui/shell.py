@@ -25,7 +25,9 @@ HOVER_ACTIVITY_INTERVAL_MS = 2000
 """Pointer movement reports activity at most every two seconds: enough for auto-lock, light on the wire."""
 
 
-def _header(current: Section, on_capture: Any, on_settings: Any, on_back: Any, on_lock: Any) -> ft.Control:
+def _header(
+    current: Section, on_capture: Any, on_settings: Any, on_back: Any, on_lock: Any, on_training: Any = None
+) -> ft.Control:
     leading: ft.Control = (
         ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip="Back", on_click=on_back)
         if on_back is not None
@@ -46,6 +48,9 @@ def _header(current: Section, on_capture: Any, on_settings: Any, on_back: Any, o
                     overflow=ft.TextOverflow.ELLIPSIS,
                 ),
                 ft.IconButton(icon=ft.Icons.BOLT, tooltip="Quick capture", on_click=on_capture),
+                ft.IconButton(
+                    icon=ft.Icons.DIRECTIONS_RUN_OUTLINED, tooltip="Training", on_click=on_training
+                ),
                 ft.IconButton(icon=ft.Icons.SETTINGS_OUTLINED, tooltip="Settings", on_click=on_settings),
                 ft.IconButton(icon=ft.Icons.LOCK_OUTLINE, tooltip="Lock", on_click=on_lock),
             ],
@@ -96,6 +101,9 @@ def Shell() -> ft.Control:
     async def open_settings(_e: ft.Event[ft.IconButton]) -> None:
         await page.push_route("/settings")
 
+    async def open_training(_e: ft.Event[ft.IconButton]) -> None:
+        await page.push_route("/training")
+
     async def back(_e: ft.Event[ft.IconButton]) -> None:
         await page.push_route(SECTIONS[0].path if not in_nav else current.path)
 
@@ -106,6 +114,7 @@ def Shell() -> ft.Control:
         on_settings=open_settings,
         on_back=None if in_nav or wide else back,
         on_lock=lambda _e: profile.lock(),
+        on_training=open_training,
     )
     dialog = CaptureDialog(open=capturing, on_close=lambda: set_capturing(False))
     # The chat keeps its reading width and gains a sidebar beside it (projects and people).
