@@ -165,3 +165,29 @@ def test_background_sync_is_quiet_offline_and_resumes_when_the_server_is_back(tm
     finally:
         a.close()
         b.close()
+
+
+def test_the_same_link_made_on_two_devices_converges_to_one_row(tmp_path: Path) -> None:
+    """Edges are unique by (from, to, kind): two devices linking the same pair offline make two ids
+    for one link; every device keeps the one with the smaller id and the other as history."""
+    with sync_server(tmp_path / "server") as server:
+        a, b = account([tmp_path / "a", tmp_path / "b"], server.url)
+        try:
+            a.memory.create_entity("project", "Marathon")
+            a.memory.create_entity("person", "Dana")
+            a.sync.now()
+            b.sync.now()
+            a.memory.link_entities("Marathon", "Dana")
+            b.memory.link_entities("Marathon", "Dana")
+            a.sync.now()
+            b.sync.now()
+            a.sync.now()
+            edges = [
+                device._session.db.query("SELECT id, src_id, dst_id, kind FROM edges ORDER BY id")
+                for device in (a, b)
+            ]
+            assert edges[0] == edges[1] and len(edges[0]) == 1
+            assert len(a.sync.history("edges")) == len(b.sync.history("edges")) == 1
+        finally:
+            a.close()
+            b.close()

@@ -20,9 +20,10 @@ row pointing at it; foreign keys are checked by `doctor` on the whole, not per p
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
+
+import sqlcipher3
 
 from engine.store.capture import APPLYING_KEY, HLC_KEY, SYNCED
 from engine.store.connection import Connection
@@ -115,9 +116,7 @@ def _upsert(conn: Connection, table: str, row: dict[str, Any], now: str) -> None
     try:
         conn.execute(sql, values)
         return
-    except sqlite3.IntegrityError:
-        pass
-    except Exception as exc:  # sqlcipher3 raises its own IntegrityError class
+    except sqlcipher3.IntegrityError as exc:
         if "UNIQUE" not in str(exc):
             raise
     own_key = tuple(row[k] for k in keys)
