@@ -50,6 +50,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("device")
     p.add_argument("--no-rotate", action="store_true", help="revoke without rotating the key")
     p.set_defaults(handler=cmd_revoke)
+    p = sub.add_parser("rotate-key", help="a new account key for every active device; old blobs re-sealed")
+    p.set_defaults(handler=cmd_rotate)
 
 
 def cmd_setup(args: argparse.Namespace) -> int:
@@ -184,5 +186,19 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     print(
         f"Revoked {args.device}."
         + (f" New account key; {rewrapped} blobs re-sealed." if not args.no_rotate else "")
+    )
+    return EXIT_OK
+
+
+def cmd_rotate(args: argparse.Namespace) -> int:
+    bar = _Bar(False)
+    with open_engine(args) as engine:
+        try:
+            rewrapped = engine.sync.rotate_key(progress=bar)
+        finally:
+            bar.end()
+        key_id = engine.sync.status().key_id
+    print(
+        f"New account key {key_id}; {rewrapped} blobs re-sealed. Other devices pick it up at their next sync."
     )
     return EXIT_OK

@@ -106,6 +106,9 @@ def test_setup_pair_join_sync_status_devices_revoke(tmp_path: Path, server: tupl
         devices
     ) == 2
 
+    rotated = run_cli(*a, "sync", "rotate-key")
+    assert rotated.returncode == 0 and "blobs re-sealed" in rotated.stdout
+    assert run_cli(*b, "sync", "now").returncode == 0  # b takes the new key and still reads everything
     revoke = run_cli(*a, "sync", "revoke", status["device_id"])
     assert revoke.returncode == 0 and "Revoked" in revoke.stdout
     refused = run_cli(*b, "sync", "now")
