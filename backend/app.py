@@ -28,7 +28,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -142,6 +142,8 @@ def create_app(
             except Refused as exc:
                 headers = {"retry-after": f"{exc.retry_after:.2f}"} if exc.retry_after else None
                 response = JSONResponse({"error": str(exc)}, status_code=exc.status, headers=headers)
+            except ClientDisconnect:  # the device went away mid-request (killed, offline): nothing to answer
+                response = Response(status_code=499)
             elapsed = time.perf_counter() - started
             size_in = int(request.headers.get("content-length") or 0)
             size_out = int(response.headers.get("content-length") or 0)
