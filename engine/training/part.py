@@ -22,7 +22,7 @@ from engine.settings import Setting, Settings, json_setting
 from engine.training import science, sources
 from engine.training import store as store_mod
 from engine.training.store import Activity
-from engine.training.streams import Stream, downsample, summarise
+from engine.training.streams import Stream, summarise
 
 ATHLETE: Setting[dict[str, Any]] = json_setting("training.athlete", {})
 GOAL: Setting[dict[str, Any] | None] = json_setting("training.goal", None)
@@ -224,7 +224,12 @@ class Training(Part):
         An activity already in the profile — the same file, the same Strava id, or the same run
         recorded by another device (start within two minutes, duration within 5 %) — is reported
         as a duplicate and not stored twice."""
-        candidates, bad = sources.read_source(Path(path), skip_bad=skip_bad, progress=progress)
+        db = self._s.db
+        with db.lock:
+            stored = store_mod.all_hashes(db.conn)
+        candidates, bad = sources.read_source(
+            Path(path), skip_bad=skip_bad, progress=progress, known=stored.__contains__
+        )
         self._s.check_open()
         athlete = self.athlete()
         threshold = self._threshold_speed(athlete)
@@ -237,12 +242,14 @@ class Training(Part):
             source_ids = store_mod.known_source_ids(conn)
             batch: list[tuple[datetime, float]] = []
             for candidate in sorted(candidates, key=lambda c: c.start):
+                if candidate.sha256 in hashes:  # the same file as one imported before
+                    duplicates.append(candidate.label)
+                    continue
                 values = self._row(candidate, athlete, threshold, tz, now)
                 start = candidate.start
                 duration = float(values["duration_s"])
                 if (
-                    (candidate.sha256 and candidate.sha256 in hashes)
-                    or (candidate.source_id and candidate.source_id in source_ids)
+                    (candidate.source_id and candidate.source_id in source_ids)
                     or any(sources.same_activity(start, duration, s, d) for s, d in batch)
                     or self._stored_twin(conn, start, duration)
                 ):
@@ -433,7 +440,7 @@ class Training(Part):
     def _row(
         self, c: sources.Candidate, athlete: Athlete, threshold: float, tz: Any, now: str
     ) -> dict[str, Any]:
-        stream = downsample(c.track) if c.track is not None else None
+        stream = Stream.unpack(c.stream) if c.stream is not None else None
         if stream is not None:
             summary = summarise(stream)
             duration, moving, distance = summary.duration_s, summary.moving_s, summary.distance_m
@@ -462,7 +469,7 @@ class Training(Part):
             "rpe": c.rpe,
             "trimp": trimp,
             "trimp_method": method,
-            "stream": stream.pack() if stream is not None else None,
+            "stream": c.stream,
             "sha256": c.sha256,
             "created_at": now,
         }

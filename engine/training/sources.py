@@ -18,8 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from engine.errors import TrainingFileError, UsageError
-from engine.training.parsers import Track, kind_of, normal_sport, parse_file
+from engine.training.parsers import kind_of, normal_sport, parse_file
+from engine.training.streams import downsample
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the start of a known file that was not parsed again
 MAX_ZIP_MEMBER = 200 * 1024 * 1024  # a single activity file larger than this is not an activity
 Progress = Callable[[int, int], None]
 
@@ -31,7 +33,7 @@ class Candidate:
     source: str  # "gpx", "tcx", "fit", "strava-export"
     label: str  # the file (or CSV row) it came from, for messages
     sha256: str | None
-    track: Track | None  # None for a CSV-only activity (no file)
+    stream: bytes | None  # the packed 5-second stream (`Stream.pack`); None for a CSV-only activity
     sport: str
     start: datetime
     name: str = ""
@@ -48,9 +50,15 @@ class Bad:
 
 
 def read_source(
-    path: Path, *, skip_bad: bool = False, progress: Progress | None = None
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+    known: Callable[[str], bool] = lambda _digest: False,
 ) -> tuple[list[Candidate], list[Bad]]:
-    """Parse every activity under `path`; raise on the first bad one unless `skip_bad`."""
+    """Parse every activity under `path`; raise on the first bad one unless `skip_bad`. A file whose
+    sha256 is `known` (imported before) is not parsed again: it comes back as a candidate without a
+    stream, which the caller reports as a duplicate."""
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
     if path.is_dir():
@@ -58,16 +66,19 @@ def read_source(
         if not files:
             raise UsageError(f"{path}: no GPX, TCX or FIT files in this folder")
         items = [(f, None, str(f)) for f in files]
-        return _parse_all(items, skip_bad, progress)
+        return _parse_all(items, skip_bad, progress, known)
     if zipfile.is_zipfile(path):
-        return _read_zip(path, skip_bad, progress)
+        return _read_zip(path, skip_bad, progress, known)
     if kind_of(path) is None:
         raise TrainingFileError(str(path), "is not a GPX, TCX or FIT file, a folder, or a Strava export ZIP")
-    return _parse_all([(path, None, str(path))], skip_bad, progress)
+    return _parse_all([(path, None, str(path))], skip_bad, progress, known)
 
 
 def _parse_all(
-    items: list[tuple[Path, bytes | None, str]], skip_bad: bool, progress: Progress | None
+    items: list[tuple[Path, bytes | None, str]],
+    skip_bad: bool,
+    progress: Progress | None,
+    known: Callable[[str], bool],
 ) -> tuple[list[Candidate], list[Bad]]:
     out: list[Candidate] = []
     bad: list[Bad] = []
@@ -76,6 +87,12 @@ def _parse_all(
             raw = data if data is not None else path.read_bytes()
         except OSError as exc:
             raise TrainingFileError(label, f"cannot be read ({exc.strerror or exc})") from None
+        digest = hashlib.sha256(raw).hexdigest()
+        if known(digest):
+            out.append(Candidate(kind_of(path) or "file", label, digest, None, "other", _EPOCH))
+            if progress:
+                progress(i + 1, len(items))
+            continue
         try:
             track = parse_file(path, raw, label=label)
         except TrainingFileError as exc:
@@ -83,12 +100,10 @@ def _parse_all(
                 raise
             bad.append(Bad(label, str(exc)))
         else:
+            # Downsampled and packed at once: a thousand files' raw points would not fit a phone.
             kind = kind_of(path) or "file"
-            out.append(
-                Candidate(
-                    kind, label, hashlib.sha256(raw).hexdigest(), track, track.sport, track.start, track.name
-                )
-            )
+            packed = downsample(track).pack()
+            out.append(Candidate(kind, label, digest, packed, track.sport, track.start, track.name))
         if progress:
             progress(i + 1, len(items))
     return out, bad
@@ -97,7 +112,9 @@ def _parse_all(
 # -- Strava bulk export -------------------------------------------------------------------------------
 
 
-def _read_zip(path: Path, skip_bad: bool, progress: Progress | None) -> tuple[list[Candidate], list[Bad]]:
+def _read_zip(
+    path: Path, skip_bad: bool, progress: Progress | None, known: Callable[[str], bool]
+) -> tuple[list[Candidate], list[Bad]]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -117,7 +134,7 @@ def _read_zip(path: Path, skip_bad: bool, progress: Progress | None) -> tuple[li
             if info.file_size > MAX_ZIP_MEMBER:
                 raise TrainingFileError(f"{path}!{name}", "is too large to be an activity file")
             items.append((Path(name), archive.read(name), f"{path}!{name}"))
-    found, bad = _parse_all(items, skip_bad, progress)
+    found, bad = _parse_all(items, skip_bad, progress, known)
     for candidate in found:
         member = candidate.label.split("!", 1)[1]
         row = by_file.get(member.removeprefix(prefix)) or by_file.get(member)

@@ -100,6 +100,10 @@ def known_hashes(conn: Connection, hashes: list[str]) -> set[str]:
     return found
 
 
+def all_hashes(conn: Connection) -> set[str]:
+    return {r[0] for r in conn.execute("SELECT sha256 FROM activities WHERE sha256 IS NOT NULL")}
+
+
 def known_source_ids(conn: Connection) -> set[str]:
     return {r[0] for r in conn.execute("SELECT source_id FROM activities WHERE source_id IS NOT NULL")}
 
