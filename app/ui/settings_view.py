@@ -1,4 +1,4 @@
-"""Settings: one scrolling page of cards — security, sync, check-ins, reasoner, models.
+"""Settings: one scrolling page of cards — security, sync, check-ins, reasoner, models, import, export.
 
 Each card is its own component with its own state, so saving the hours never re-renders the
 passphrase form (and a half-typed passphrase is never lost to an unrelated update).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import flet as ft
 
 from app.ui.settings_checkins import CheckinSettings
+from app.ui.settings_io import ExportSettings, ImportSettings
 from app.ui.settings_models import ModelSettings, ReasonerSettings
 from app.ui.settings_security import SecuritySettings
 from app.ui.settings_sync import SyncSettings
@@ -21,5 +22,13 @@ def SettingsView() -> ft.Control:
         expand=True,
         spacing=SPACE_S,
         padding=ft.Padding.only(top=SPACE_S, bottom=SPACE_M),
-        controls=[SecuritySettings(), SyncSettings(), CheckinSettings(), ReasonerSettings(), ModelSettings()],
+        controls=[
+            SecuritySettings(),
+            SyncSettings(),
+            CheckinSettings(),
+            ReasonerSettings(),
+            ModelSettings(),
+            ImportSettings(),
+            ExportSettings(),
+        ],
     )

@@ -58,6 +58,17 @@ def UnlockView(home: Path, on_unlocked: Callable[[Engine, bool], None]) -> ft.Co
     """
     creating, set_creating = ft.use_state(lambda: not Engine.exists(home))
     form, set_form, latest_form = use_latest_state(UnlockForm())
+    restoring, set_restoring = ft.use_state(False)
+    if restoring and creating:
+        from app.ui.restore_form import RestoreForm  # it reuses this module's passphrase rules
+
+        return centered_form(
+            [
+                RestoreForm(
+                    home, on_restored=lambda e: on_unlocked(e, False), on_cancel=lambda: set_restoring(False)
+                )
+            ]
+        )
 
     async def submit(_e: ft.Event[ft.Control]) -> None:
         form = latest_form()
@@ -186,6 +197,12 @@ def UnlockView(home: Path, on_unlocked: Callable[[Engine, bool], None]) -> ft.Co
                     ft.ProgressRing(width=18, height=18, stroke_width=2),
                     ft.Text(busy_label, color=ft.Colors.ON_SURFACE_VARIANT),
                 ],
+            ),
+            ft.TextButton(
+                content="Restore from an export",
+                icon=ft.Icons.RESTORE,
+                visible=creating and not form.busy,
+                on_click=lambda _e: set_restoring(True),
             ),
         ]
     )
