@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import os
 import sys
 from typing import Any
 
 from app.cli_common import EXIT_OK, local_time, open_engine, positive_int, to_jsonable
 from engine.types import Activity, LoadStatus
+
+STRAVA_SECRET_ENV = "LIFEOS_STRAVA_SECRET"  # the client secret, so it never sits in the shell history
 
 
 def register(subparsers: Any) -> None:
@@ -29,6 +33,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_show)
+
+    p = act_sub.add_parser("strava-connect", help="connect your Strava API application (paste the code once)")
+    p.add_argument("--client-id", required=True)
+    p.add_argument("--code", required=True, help="the code Strava shows after you authorise the app")
+    p.add_argument("--base-url", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_strava_connect)
+    p = act_sub.add_parser("strava-sync", help="bring in the Strava activities since the last sync")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_strava_sync)
 
     tr = subparsers.add_parser("training", help="training load (ACWR) and goal confidence")
     tr.add_argument("--json", action="store_true")
@@ -109,6 +122,25 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"  {label}")
     for bad in report.bad:
         print(f"Not imported: {bad.error}")
+    return EXIT_OK
+
+
+def cmd_strava_connect(args: argparse.Namespace) -> int:
+    secret = os.environ.get(STRAVA_SECRET_ENV) or getpass.getpass("Strava client secret: ")
+    with open_engine(args) as engine:
+        extra = {"base_url": args.base_url} if args.base_url else {}
+        athlete = engine.training.strava_connect(args.client_id, secret, args.code, **extra)
+    print(f"Connected to Strava as athlete {athlete}. Bring in your runs with: lifeos activity strava-sync")
+    return EXIT_OK
+
+
+def cmd_strava_sync(args: argparse.Namespace) -> int:
+    with open_engine(args) as engine:
+        report = engine.training.strava_sync()
+    if args.json:
+        print_json(report)
+    else:
+        print(f"Imported {len(report.imported)} from Strava; {len(report.duplicates)} already here.")
     return EXIT_OK
 
 

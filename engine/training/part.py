@@ -9,6 +9,7 @@ rates change, every activity's load is recomputed from its stored stream in one 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,15 +17,25 @@ from pathlib import Path
 from typing import Any
 
 from engine.clock import iso_utc, new_id
-from engine.errors import NotFound, UsageError
+from engine.errors import NotFound, StravaError, UsageError
 from engine.session import Part, Session, guarded
 from engine.settings import Setting, Settings, json_setting
 from engine.training import science, sources
 from engine.training import store as store_mod
 from engine.training.store import Activity
-from engine.training.streams import Stream, summarise
+from engine.training.strava import (
+    DEFAULT_BASE_URL,
+    REFRESH_MARGIN_S,
+    StravaClient,
+    TokenExpired,
+    Tokens,
+    start_of,
+    track_from,
+)
+from engine.training.streams import Stream, downsample, summarise
 
 ATHLETE: Setting[dict[str, Any]] = json_setting("training.athlete", {})
+STRAVA: Setting[dict[str, Any] | None] = json_setting("training.strava", None)  # tokens: in the encrypted DB
 GOAL: Setting[dict[str, Any] | None] = json_setting("training.goal", None)
 DEFAULT_RESTING_HR = 60.0
 DEFAULT_MAX_HR = 190.0
@@ -231,41 +242,7 @@ class Training(Part):
             Path(path), skip_bad=skip_bad, progress=progress, known=stored.__contains__
         )
         self._s.check_open()
-        athlete = self.athlete()
-        threshold = self._threshold_speed(athlete)
-        tz = self._s.clock().tzinfo or UTC
-        now = iso_utc(self._s.clock())
-        imported: list[Activity] = []
-        duplicates: list[str] = []
-        with self._s.db.atomic() as conn:
-            hashes = store_mod.known_hashes(conn, [c.sha256 for c in candidates if c.sha256])
-            source_ids = store_mod.known_source_ids(conn)
-            batch: list[tuple[datetime, float]] = []
-            for candidate in sorted(candidates, key=lambda c: c.start):
-                if candidate.sha256 in hashes:  # the same file as one imported before
-                    duplicates.append(candidate.label)
-                    continue
-                values = self._row(candidate, athlete, threshold, tz, now)
-                start = candidate.start
-                duration = float(values["duration_s"])
-                if (
-                    (candidate.source_id and candidate.source_id in source_ids)
-                    or any(sources.same_activity(start, duration, s, d) for s, d in batch)
-                    or self._stored_twin(conn, start, duration)
-                ):
-                    duplicates.append(candidate.label)
-                    continue
-                store_mod.insert(conn, values)
-                batch.append((start, duration))
-                if candidate.sha256:
-                    hashes.add(candidate.sha256)
-                if candidate.source_id:
-                    source_ids.add(candidate.source_id)
-                values.pop("stream")
-                values.pop("sha256")
-                values.pop("created_at")
-                imported.append(Activity(**values))
-        return ImportReport(imported, duplicates, bad)
+        return self._store(candidates, bad)
 
     def activities(
         self, *, since: str | None = None, until: str | None = None, limit: int = 50
@@ -301,6 +278,150 @@ class Training(Part):
         db = self._s.db
         with db.lock:
             return store_mod.count(db.conn)
+
+    # -- Strava ----------------------------------------------------------------------------------
+
+    def strava_connect(
+        self,
+        client_id: str,
+        client_secret: str,
+        code: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        transport: Any = None,
+    ) -> str:
+        """Exchange the authorisation code the coachee pasted for tokens, kept in the encrypted
+        profile; returns the athlete id."""
+        if not (client_id.strip() and client_secret.strip() and code.strip()):
+            raise UsageError("Strava needs your API application's client id and secret and the code")
+        client = StravaClient(
+            client_id.strip(), client_secret.strip(), base_url=base_url, transport=transport
+        )
+        try:
+            tokens = client.exchange(code.strip())
+        finally:
+            client.close()
+        config = {
+            "client_id": client_id.strip(),
+            "client_secret": client_secret.strip(),
+            "base_url": base_url,
+        }
+        self._settings.set(STRAVA, {**config, **vars(tokens), "after": 0})
+        return tokens.athlete_id
+
+    def strava_status(self) -> dict[str, Any] | None:
+        """Whether Strava is connected, the athlete, when the tokens expire, what was harvested up to
+        (never the tokens themselves)."""
+        config = self._settings.get(STRAVA)
+        if not config:
+            return None
+        return {k: config[k] for k in ("athlete_id", "expires_at", "after", "base_url")}
+
+    def strava_sync(
+        self, *, transport: Any = None, sleep: Callable[[float], None] = time.sleep
+    ) -> ImportReport:
+        """Harvest the activities that started since the last sync, with their streams."""
+        client, tokens = self._strava(transport, sleep)
+        try:
+            after = int(self._settings.get(STRAVA)["after"])  # type: ignore[index]
+            summaries, tokens = self._refreshing(client, tokens, lambda t: list(client.activities(t, after)))
+            return self._strava_store(client, tokens, summaries)
+        finally:
+            client.close()
+
+    def strava_event(self, event: dict[str, Any], *, transport: Any = None) -> ImportReport:
+        """A webhook event from Strava: a created or updated activity is fetched and stored (once);
+        deletions and athlete events change nothing here (nothing is deleted by the app itself)."""
+        if event.get("object_type") != "activity" or event.get("aspect_type") not in ("create", "update"):
+            return ImportReport([], [], [])
+        config = self._settings.get(STRAVA)
+        if config and str(event.get("owner_id")) != str(config.get("athlete_id")):
+            raise StravaError(f"a webhook event for athlete {event.get('owner_id')}, not this profile's")
+        client, tokens = self._strava(transport)
+        try:
+            activity_id = str(event.get("object_id"))
+            summary, tokens = self._refreshing(client, tokens, lambda t: client.activity(t, activity_id))
+            return self._strava_store(client, tokens, [summary])
+        finally:
+            client.close()
+
+    def _strava(
+        self, transport: Any = None, sleep: Callable[[float], None] = time.sleep
+    ) -> tuple[StravaClient, Tokens]:
+        config = self._settings.get(STRAVA)
+        if not config:
+            raise UsageError("Strava is not connected: run lifeos activity strava-connect first")
+        client = StravaClient(
+            config["client_id"],
+            config["client_secret"],
+            base_url=config.get("base_url", DEFAULT_BASE_URL),
+            transport=transport,
+            sleep=sleep,
+            now=lambda: self._s.clock().timestamp(),
+        )
+        tokens = Tokens(
+            config["access_token"], config["refresh_token"], int(config["expires_at"]), config["athlete_id"]
+        )
+        if tokens.expires_at - self._s.clock().timestamp() < REFRESH_MARGIN_S:
+            tokens = self._save_tokens(client.refresh(tokens))
+        return client, tokens
+
+    def _refreshing(
+        self, client: StravaClient, tokens: Tokens, call: Callable[[Tokens], Any]
+    ) -> tuple[Any, Tokens]:
+        """`call(tokens)`, refreshing the tokens once when Strava says they expired (revoked early)."""
+        try:
+            return call(tokens), tokens
+        except TokenExpired:
+            tokens = self._save_tokens(client.refresh(tokens))
+            try:
+                return call(tokens), tokens
+            except TokenExpired:
+                raise StravaError("Strava refused a fresh token: authorise LifeOS Coach again") from None
+
+    def _save_tokens(self, tokens: Tokens) -> Tokens:
+        config = dict(self._settings.get(STRAVA) or {})
+        self._settings.set(STRAVA, {**config, **vars(tokens)})
+        return tokens
+
+    def _strava_store(
+        self, client: StravaClient, tokens: Tokens, summaries: list[dict[str, Any]]
+    ) -> ImportReport:
+        db = self._s.db
+        with db.lock:
+            known = store_mod.known_source_ids(db.conn)
+        candidates: list[sources.Candidate] = []
+        newest = int(self._settings.get(STRAVA)["after"])  # type: ignore[index]
+        for summary in summaries:
+            self._s.check_open()
+            activity_id = str(summary.get("id"))
+            if activity_id in known:
+                continue
+            streams, tokens = self._refreshing(client, tokens, lambda t, a=activity_id: client.streams(t, a))
+            track = track_from(summary, streams)
+            start = start_of(summary)
+            newest = max(newest, int(start.timestamp()))
+            candidates.append(
+                sources.Candidate(
+                    "strava",
+                    f"strava:{activity_id}",
+                    None,
+                    downsample(track).pack() if track else None,
+                    track.sport
+                    if track
+                    else sources.normal_sport(summary.get("sport_type") or summary.get("type")),
+                    start,
+                    str(summary.get("name", "")),
+                    activity_id,
+                    _rpe(summary.get("perceived_exertion")),
+                    float(summary.get("elapsed_time") or 0),
+                    float(summary.get("distance") or 0),
+                )
+            )
+        config = self._settings.get(STRAVA) or {}
+        return self._store(
+            candidates, [], extra=lambda: self._settings.set(STRAVA, {**config, "after": newest})
+        )
 
     # -- load ----------------------------------------------------------------------------------
 
@@ -415,6 +536,53 @@ class Training(Part):
         current = at(today)
         return GoalStatus(goal, current, [*history, (today.isoformat(), current.score)])
 
+    def _store(
+        self,
+        candidates: list[sources.Candidate],
+        bad: list[sources.Bad],
+        *,
+        extra: Callable[[], None] | None = None,
+    ) -> ImportReport:
+        """Store new candidates in one transaction (with `extra`, a write that belongs with them);
+        the rest are reported as duplicates."""
+        athlete = self.athlete()
+        threshold = self._threshold_speed(athlete)
+        tz = self._s.clock().tzinfo or UTC
+        now = iso_utc(self._s.clock())
+        imported: list[Activity] = []
+        duplicates: list[str] = []
+        with self._s.db.atomic() as conn:
+            hashes = store_mod.known_hashes(conn, [c.sha256 for c in candidates if c.sha256])
+            source_ids = store_mod.known_source_ids(conn)
+            batch: list[tuple[datetime, float]] = []
+            if extra is not None:
+                extra()
+            for candidate in sorted(candidates, key=lambda c: c.start):
+                if candidate.sha256 in hashes:  # the same file as one imported before
+                    duplicates.append(candidate.label)
+                    continue
+                values = self._row(candidate, athlete, threshold, tz, now)
+                start = candidate.start
+                duration = float(values["duration_s"])
+                if (
+                    (candidate.source_id and candidate.source_id in source_ids)
+                    or any(sources.same_activity(start, duration, s, d) for s, d in batch)
+                    or self._stored_twin(conn, start, duration)
+                ):
+                    duplicates.append(candidate.label)
+                    continue
+                store_mod.insert(conn, values)
+                batch.append((start, duration))
+                if candidate.sha256:
+                    hashes.add(candidate.sha256)
+                if candidate.source_id:
+                    source_ids.add(candidate.source_id)
+                values.pop("stream")
+                values.pop("sha256")
+                values.pop("created_at")
+                imported.append(Activity(**values))
+        return ImportReport(imported, duplicates, bad)
+
     # -- internals -----------------------------------------------------------------------------
 
     def _today(self) -> date:
@@ -518,6 +686,10 @@ def _load(
         hrr = science.hrr_from_pace(distance / duration, threshold)
         return science.banister_trimp(minutes, hrr, athlete.sex), "pace"
     return science.banister_trimp(minutes, DURATION_ONLY_HRR, athlete.sex), "duration"
+
+
+def _rpe(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and 1 <= value <= 10 else None
 
 
 def _day(text: str, what: str) -> str:
