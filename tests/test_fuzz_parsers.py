@@ -103,7 +103,9 @@ def test_key_file_parser(text: str) -> None:
 
 
 EDGES = [float("inf"), float("-inf"), float("nan"), 10**30, -1, 0, True, "3", 1e308]
-numbers = st.sampled_from(EDGES) | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=5) | st.none()
+numbers = (
+    st.sampled_from(EDGES) | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=5) | st.none()
+)
 base64_text = st.binary(max_size=64).map(lambda b: base64.b64encode(b).decode()) | st.text(max_size=20)
 kdf_fields = st.fixed_dictionaries(
     {"name": st.just("argon2id") | json_values},
