@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from app import passphrase
+from app import cli_text, passphrase
 from app.cli_common import (
     EXIT_DATA,
     EXIT_OK,
@@ -203,9 +203,11 @@ def _plugin_registrars() -> list[Callable[[Any], None]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    cli_text.guard_streams()
+    words = cli_text.as_arguments(sys.argv[1:] if argv is None else argv)
     # argparse cannot take an optional positional after a flag (`chat stoic --json "hi"`): words left
     # over become the message of commands that take one, and stay an error everywhere else.
-    args, extra = parser.parse_known_args(argv)
+    args, extra = parser.parse_known_args(words)
     if extra:
         if getattr(args, "message", None) == "" and not any(e.startswith("-") for e in extra):
             args.message = " ".join(extra)

@@ -134,7 +134,7 @@ class KeyFile:
             )
         except DataError:
             raise
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             raise DataError(f"key file is damaged ({type(exc).__name__}); restore it from a backup") from exc
         if len(result.salt) < 16 or len(result.nonce) != 12 or len(result.wrapped_key) != DB_KEY_BYTES + 16:
             raise DataError("key file is damaged (wrong field sizes); restore it from a backup")
