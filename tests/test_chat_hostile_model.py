@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC
 from pathlib import Path
 
 import httpx
@@ -140,3 +141,64 @@ def test_mock_cloud_llm_non_streamed_json_reply_is_read(engine: Engine) -> None:
     body = {"choices": [{"message": {"role": "assistant", "content": "One step at a time."}}]}
     reply = ask(engine, mock_cloud_llm("application/json", lambda: iter([json.dumps(body).encode()])))
     assert reply.reasoner == "openai" and reply.text == "One step at a time."
+
+
+def _facts(engine: Engine) -> list[str]:
+    from datetime import datetime, timedelta
+
+    return [f.content for f in engine.memory.facts_as_of(datetime.now(UTC) + timedelta(days=1))]
+
+
+def _tool_calls(n: int, text: str) -> bytes:
+    calls = [
+        {
+            "index": i,
+            "id": f"c{i}",
+            "function": {"name": "add_fact", "arguments": json.dumps({"text": f"{text} {i}"})},
+        }
+        for i in range(n)
+    ]
+    return sse({"choices": [{"delta": {"tool_calls": calls}}]})
+
+
+def test_mock_cloud_llm_flood_of_facts_is_capped_and_stored_with_the_reply(engine: Engine) -> None:
+    before = len(_facts(engine))
+    rounds = {"n": 0}
+
+    def stream() -> Iterator[bytes]:
+        rounds["n"] += 1
+        yield _tool_calls(70, "Prefers morning runs, variant") if rounds["n"] == 1 else delta("Noted.")
+        yield b"data: [DONE]\n\n"
+
+    reply = ask(engine, mock_cloud_llm("text/event-stream", stream))
+    assert reply.reasoner == "openai" and reply.text == "Noted."
+    noted = [c for c in reply.tool_calls if "noted" in str(c["result"].get("outcome", ""))]
+    errors = [c for c in reply.tool_calls if "error" in c["result"]]
+    assert (len(noted), len(errors)) == (5, 70 - 5)  # MAX_FACTS_PER_TURN, then refused
+    assert 1 <= len(_facts(engine)) - before <= 5  # near-duplicates of each other merge in memory
+
+
+def test_mock_cloud_llm_facts_of_a_failed_turn_are_not_kept(engine: Engine) -> None:
+    before = _facts(engine)
+    rounds = {"n": 0}
+
+    def stream() -> Iterator[bytes]:
+        rounds["n"] += 1
+        if rounds["n"] == 1:
+            yield _tool_calls(2, "Has a knee injury, note")
+            yield b"data: [DONE]\n\n"
+        else:
+            yield bytes(range(256))  # then the model breaks: the turn falls back offline
+
+    reply = ask(engine, mock_cloud_llm("text/event-stream", stream))
+    assert_fell_back(reply, "no readable reply")
+    assert _facts(engine) == before
+
+
+def test_mock_cloud_llm_that_only_calls_tools_falls_back(engine: Engine) -> None:
+    def stream() -> Iterator[bytes]:
+        call = {"index": 0, "id": "c", "function": {"name": "list_deadlines", "arguments": "{}"}}
+        yield sse({"choices": [{"delta": {"tool_calls": [call]}}]})
+        yield b"data: [DONE]\n\n"
+
+    assert_fell_back(ask(engine, mock_cloud_llm("text/event-stream", stream)), "only tool calls")

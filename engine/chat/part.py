@@ -47,6 +47,8 @@ API_KEY: Setting[str | None] = Setting("chat.api_key", None)
 PASSAGES = 6
 MEMORY_HITS = 6
 MAX_TOOL_ROUNDS = 3
+MAX_TOOL_CALLS = 12
+"""Tool calls in one turn, all rounds together; past it a call is answered with an error, not run."""
 MAX_TIMEOUT_S = 3600.0
 SUMMARY_ENTITIES = 3
 OnText = Callable[[str], None]
@@ -97,6 +99,7 @@ class _Turn:
     cited: list[str] = field(default_factory=list)
     memory_used: list[str] = field(default_factory=list)
     tool_refs: list[str] = field(default_factory=list)
+    host: tools_mod.ToolHost | None = None  # its pending writes are stored with the reply
 
 
 @guarded
@@ -257,7 +260,7 @@ class Chat(Part):
             ctx.tokens,
         )
         if record:
-            self._write_back(coach, message, reply)
+            self._write_back(coach, message, reply, turn.host.pending_facts if turn.host else [])
         timings["total"] = (time.perf_counter() - started) * 1000
         return reply
 
@@ -296,9 +299,13 @@ class Chat(Part):
         timings: dict[str, float],
         t0: float,
     ) -> _Turn:
-        """Ask, run the tools the reasoner calls, ask again (at most MAX_TOOL_ROUNDS rounds)."""
+        """Ask, run the tools the reasoner calls, ask again (at most MAX_TOOL_ROUNDS rounds and
+        MAX_TOOL_CALLS calls). A reasoner that never says anything (only calls tools, or sends an
+        empty reply) is unavailable for this turn, so the turn falls back instead of storing nothing."""
         messages = context_mod.to_messages(ctx)
         turn = _Turn()
+        host = turn.host = self._tool_host()
+        calls_made = 0
         for _ in range(MAX_TOOL_ROUNDS + 1):
             calls: list[ToolCall] = []
             round_text: list[str] = []
@@ -333,12 +340,21 @@ class Chat(Part):
                 }
             )
             for call in calls:
-                result, refs = tools_mod.run(self._tool_host(), coach_id, call.name, call.arguments)
+                calls_made += 1
+                if calls_made > MAX_TOOL_CALLS:
+                    result, refs = (
+                        json.dumps({"error": f"more than {MAX_TOOL_CALLS} tool calls in one reply"}),
+                        [],
+                    )
+                else:
+                    result, refs = tools_mod.run(host, coach_id, call.name, call.arguments)
                 turn.tool_refs.extend(refs)
                 tool_log.append(
                     {"name": call.name, "arguments": call.arguments, "result": json.loads(result)}
                 )
                 messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
+        if not reasoner.offline and not "".join(turn.parts).strip():
+            raise ReasonerUnavailable(f"{reasoner.name} gave no answer, only tool calls")
         return turn
 
     def _context(
@@ -441,7 +457,9 @@ class Chat(Part):
                     )
         return [Citation(r, by_ref[r].title, by_ref[r].author, by_ref[r].text) for r in cited if r in by_ref]
 
-    def _write_back(self, coach: Coach, message: str, reply: ChatReply) -> None:
+    def _write_back(
+        self, coach: Coach, message: str, reply: ChatReply, facts: Sequence[tools_mod.PendingFact] = ()
+    ) -> None:
         db = self._s.db
         now = self._s.clock()
         stamp = iso_utc(now)
@@ -467,6 +485,8 @@ class Chat(Part):
             if cites:
                 body += f"\n\n_Sources: {cites}_"
             self._notes.add(body, title=f"Chat with {coach.name}", kind="chat", source=f"coach:{coach.id}")
+            for fact in facts:  # what the model asked to remember, only now that its reply is kept
+                self._memory_part.add_fact(fact.text, fact.entity, source=fact.source)
 
 
 def _author(coach: Coach, ref: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,14 +23,33 @@ if TYPE_CHECKING:
     from engine.training.part import Training
 
 
+MAX_FACTS_PER_TURN = 5
+MAX_FACT_CHARS = 500
+
+
+@dataclass(frozen=True)
+class PendingFact:
+    """A fact a model asked to remember, written only with the reply that asked for it."""
+
+    text: str
+    entity: str | None
+    source: str
+
+
 @dataclass(frozen=True)
 class ToolHost:
-    """What the tools reach: the coach's knowledge, the coachee's memory, and today's date."""
+    """What the tools reach: the coach's knowledge, the coachee's memory, and today's date.
+
+    One host serves one turn. Writes are not made by the tool: `add_fact` queues them in
+    `pending_facts`, and the chat stores them in the same transaction as the reply. A turn that
+    fails and falls back, or one that is not recorded, leaves memory as it was.
+    """
 
     knowledge: Knowledge
     memory: Memory
     today: Callable[[], date]
     training: Training | None = None
+    pending_facts: list[PendingFact] = field(default_factory=list)
 
 
 SPECS: list[dict[str, Any]] = [
@@ -114,10 +133,7 @@ def run(host: ToolHost, coach_id: str, name: str, arguments: dict[str, Any]) -> 
             ]
             return json.dumps({"memory": out}, ensure_ascii=False), []
         if name == "add_fact":
-            result = host.memory.add_fact(
-                str(arguments["text"]), arguments.get("entity") or None, source=f"coach:{coach_id}"
-            )
-            return json.dumps({"outcome": result.outcome, "id": result.fact.id}), []
+            return json.dumps(_queue_fact(host, coach_id, arguments)), []
         if name == "list_deadlines":
             return json.dumps({"deadlines": deadlines(host, _days(arguments))}), []
         return json.dumps({"error": f"unknown tool {name!r}"}), []
@@ -125,6 +141,19 @@ def run(host: ToolHost, coach_id: str, name: str, arguments: dict[str, Any]) -> 
         return json.dumps({"error": f"bad arguments for {name}: {exc}"}), []
     except LifeOSError as exc:
         return json.dumps({"error": str(exc)}), []
+
+
+def _queue_fact(host: ToolHost, coach_id: str, arguments: dict[str, Any]) -> dict[str, str]:
+    text = arguments["text"]
+    entity = arguments.get("entity") or None
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_FACT_CHARS:
+        raise ValueError(f"text must be 1 to {MAX_FACT_CHARS} characters")
+    if entity is not None and (not isinstance(entity, str) or len(entity) > 200):
+        raise ValueError("entity must be a short name")
+    if len(host.pending_facts) >= MAX_FACTS_PER_TURN:
+        return {"error": f"at most {MAX_FACTS_PER_TURN} facts can be remembered in one reply"}
+    host.pending_facts.append(PendingFact(text.strip(), entity, f"coach:{coach_id}"))
+    return {"outcome": "noted: remembered when this reply is saved"}
 
 
 def deadlines(host: ToolHost, days: int) -> list[dict[str, str]]:
