@@ -79,6 +79,11 @@ def _text(rng: random.Random, device: int, n: int) -> str:
     return f"d{device}-{n} " + " ".join(rng.choice(WORDS) for _ in range(4))
 
 
+def _pick(rng: random.Random, rows: list[Any]) -> Any:
+    """Mostly one of the few oldest rows, so that devices often edit the same one (conflicts)."""
+    return rng.choice(rows[:3]) if rng.random() < 0.7 else rng.choice(rows)
+
+
 def _edit(engine: Engine, index: int, rng: random.Random, edits: _Edits, counter: list[int]) -> None:
     counter[0] += 1
     text = _text(rng, index, counter[0])
@@ -102,14 +107,14 @@ def _edit(engine: Engine, index: int, rng: random.Random, edits: _Edits, counter
     elif roll < 0.75:
         entities = db.query("SELECT id, name FROM entities ORDER BY id")
         if entities:
-            entity_id, old_name = rng.choice(entities)
+            entity_id, old_name = _pick(rng, entities)
             edits.replaced.add(("entities", old_name))
             renamed = engine.memory.rename_entity(entity_id, "Renamed " + text)
             edits.expected.append(("entities", renamed.name))
     elif roll < 0.85:
         notes = db.query("SELECT id, body FROM notes WHERE kind = 'daily' ORDER BY id")
         if notes:  # an edit of a note (an import superseding it, a fix): last writer wins, loser kept
-            note_id, old_body = rng.choice(notes)
+            note_id, old_body = _pick(rng, notes)
             edits.replaced.add(("notes", old_body))
             with db.atomic() as conn:
                 conn.execute(

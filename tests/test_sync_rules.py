@@ -7,6 +7,7 @@ superseded on one device is superseded on the other, with its lineage.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -188,6 +189,37 @@ def test_the_same_link_made_on_two_devices_converges_to_one_row(tmp_path: Path) 
             ]
             assert edges[0] == edges[1] and len(edges[0]) == 1
             assert len(a.sync.history("edges")) == len(b.sync.history("edges")) == 1
+        finally:
+            a.close()
+            b.close()
+
+
+def test_a_purge_removes_the_row_and_its_kept_versions_on_every_device(tmp_path: Path) -> None:
+    with sync_server(tmp_path / "server") as server:
+        a, b = account([tmp_path / "a", tmp_path / "b"], server.url)
+        try:
+            fact = a.memory.add_fact("My doctor is Dr Alvarez").fact
+            a.sync.now()
+            b.sync.now()
+            for device, text in (
+                (a, "My doctor is Dr Alvarez, Tuesdays"),
+                (b, "My doctor is Dr Alvarez, Fridays"),
+            ):
+                with device._session.db.atomic() as conn:  # both edit it offline: one version is kept
+                    conn.execute("UPDATE facts SET content = ? WHERE id = ?", (text, fact.id))
+                time.sleep(0.01)
+            a.sync.now()
+            b.sync.now()
+            a.sync.now()
+            assert len(a.sync.history("facts", fact.id)) == len(b.sync.history("facts", fact.id)) == 1
+            b.memory.purge_fact(fact.id, confirm=True, reason="asked to forget")
+            b.sync.now()
+            a.sync.now()
+            b.sync.now()
+            for device in (a, b):
+                assert device._session.db.query("SELECT id FROM facts WHERE id = ?", (fact.id,)) == []
+                assert device.sync.history("facts", fact.id) == []
+                assert "Alvarez" not in json.dumps(device.sync.history())
         finally:
             a.close()
             b.close()

@@ -32,7 +32,8 @@ class Synced:
 
     Rules (seed §14): `lww` — the newer hybrid-clock version wins, the other is kept as history;
     `server_order` — the version the server logged last wins, the other is kept as history;
-    `upload_only` — pushed (a backup) but never applied on another device.
+    `upload_only` — pushed (a backup) but never applied on another device;
+    `once` — rows that never change once written (kept versions): the first copy stands.
     """
 
     key: tuple[str, ...]
@@ -52,6 +53,9 @@ SYNCED: dict[str, Synced] = {
     "note_tags": Synced(("note_id", "tag")),
     "activities": Synced(("id",)),
     "documents": Synced(("name",), "upload_only"),  # tacit knowledge: this device's own patterns
+    # Versions kept after a conflict travel too: a device that edited past a version (so never kept
+    # it) still ends with the version another device kept, and every device holds the same history.
+    "sync_history": Synced(("table_name", "row_id", "hlc"), "once"),
 }
 
 # Never synced, and why: coach packs come from the catalog (download only); the rest is per device.
@@ -67,7 +71,6 @@ LOCAL_ONLY: frozenset[str] = frozenset(
         "import_sources",  # what this device imported from where (the imported notes themselves sync)
         "schema_migrations",
         "sync_rows",
-        "sync_history",
     }
 )
 
@@ -100,6 +103,12 @@ def trigger_sql(table: str) -> list[str]:
         ("DELETE", "old", "delete"),
     ):
         row = key_expr(table, alias)
+        # a row deleted here (a purge) takes its kept versions with it: the right to deletion
+        forget = (
+            f"\n    DELETE FROM sync_history WHERE table_name = '{table}' AND row_id = {row};"
+            if op == "delete" and table != "sync_history"
+            else ""
+        )
         statements.append(
             f"""CREATE TRIGGER IF NOT EXISTS sync_{table}_{op} AFTER {event} ON {table}
 WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = '{APPLYING_KEY}')
@@ -110,7 +119,7 @@ BEGIN
         VALUES ('{table}', {row}, '{op}', {_LAST}, {_DEVICE},
                 (SELECT hlc FROM sync_rows WHERE table_name = '{table}' AND row_id = {row}));
     INSERT INTO sync_rows (table_name, row_id, hlc, device_id) VALUES ('{table}', {row}, {_LAST}, {_DEVICE})
-        ON CONFLICT (table_name, row_id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id;
+        ON CONFLICT (table_name, row_id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id;{forget}
 END"""
         )
     return statements

@@ -52,6 +52,8 @@ def remote_wins(rule: str, header: Header, server_seq: int, current: Current | N
     """Whether a remote version replaces the current one (pure, see the module docstring)."""
     if current is None:
         return True
+    if rule == "once":
+        return not current.exists
     if rule == "server_order":
         if current.dirty:
             return False
@@ -83,10 +85,35 @@ def _current(conn: Connection, table: str, row_id: str) -> Current | None:
 
 
 def _keep(conn: Connection, table: str, row_id: str, hlc: str, device_id: str, row: Any, now: str) -> None:
-    conn.execute(
-        "INSERT INTO sync_history (table_name, row_id, hlc, device_id, payload, kept_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (table, row_id, hlc, device_id, json.dumps(row, sort_keys=True), now),
+    """Keep a losing version, and send it on like an edit: the capture trigger records this one
+    insert (apply mode is lifted around it), so devices that never held the version get it too."""
+    if conn.execute(
+        "SELECT 1 FROM sync_history WHERE table_name = ? AND row_id = ? AND hlc = ?", (table, row_id, hlc)
+    ).fetchone():
+        return
+    conn.execute("DELETE FROM meta WHERE key = ?", (APPLYING_KEY,))
+    try:
+        conn.execute(
+            "INSERT INTO sync_history (table_name, row_id, hlc, device_id, payload, kept_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (table, row_id, hlc, device_id, json.dumps(row, sort_keys=True), now),
+        )
+    finally:
+        begin_applying(conn)
+
+
+def _purged(conn: Connection, table: str, row_id: str) -> bool:
+    """A row this device has had and deleted (a purge): its kept versions must not come back."""
+    if table not in SYNCED:
+        return False
+    known = conn.execute(
+        "SELECT 1 FROM sync_rows WHERE table_name = ? AND row_id = ?", (table, row_id)
+    ).fetchone()
+    if known is None:
+        return False
+    return (
+        conn.execute(f"SELECT 1 FROM {table} WHERE {key_where(table)}", key_values(table, row_id)).fetchone()
+        is None
     )
 
 
@@ -164,12 +191,17 @@ def apply_change(
     if spec.rule == "upload_only":
         counts.skipped += 1
         return
+    if table == "sync_history" and row is not None and _purged(conn, row["table_name"], row["row_id"]):
+        counts.skipped += 1
+        return
     current = _current(conn, table, row_id)
     if current is not None and current.hlc == header.hlc:
         counts.skipped += 1
         return
     if not remote_wins(spec.rule, header, server_seq, current):
-        if row is not None and (current is None or current.exists):
+        if spec.rule == "once":
+            counts.skipped += 1  # the same kept version, recorded by two devices
+        elif row is not None and (current is None or current.exists):
             _keep(conn, table, row_id, header.hlc, header.device_id, row, now)
             counts.kept_as_history += 1
         else:
