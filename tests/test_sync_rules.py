@@ -223,3 +223,31 @@ def test_a_purge_removes_the_row_and_its_kept_versions_on_every_device(tmp_path:
         finally:
             a.close()
             b.close()
+
+
+def test_locking_the_profile_does_not_wait_for_a_pairing_in_progress(tmp_path: Path) -> None:
+    import threading
+
+    from engine.errors import ProfileLocked
+    from testkit.sync_devices import new_device
+
+    with sync_server(tmp_path / "server") as server:
+        a = new_device(tmp_path / "a")
+        a.sync.setup(server.url)
+        offer = a.sync.pair()
+        outcome: list[BaseException] = []
+
+        def wait() -> None:
+            try:
+                a.sync.pair_finish(offer.code, timeout_s=60)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        time.sleep(0.5)
+        started = time.perf_counter()
+        a.close()
+        waiter.join(timeout=10)
+        assert time.perf_counter() - started < 3
+        assert len(outcome) == 1 and isinstance(outcome[0], ProfileLocked)

@@ -379,6 +379,7 @@ class Sync(Part):
                         self._offers.pop(pair_id, None)
                         raise PairingError(f"pairing code {code} expired before another device joined")
                     time.sleep(PAIR_POLL_S)
+                    self._s.check_open()  # a lock does not wait for the other device
             transcript = _transcript(bytes(offer.ephemeral.public_key).hex(), answer)
             key = crypto.pairing_key(offer.ephemeral, answer["public"], offer.secret, transcript)
             self._offers.pop(pair_id, None)
@@ -468,6 +469,7 @@ class Sync(Part):
                 if time.time() > deadline:
                     raise PairingError("the other device did not finish pairing in time; pair again")
                 time.sleep(PAIR_POLL_S)
+                self._s.check_open()  # a lock does not wait for the other device
         return key, str(box)
 
     # -- devices and keys --------------------------------------------------------------------------
