@@ -23,7 +23,9 @@ def register(subparsers: Any) -> None:
     hb = subparsers.add_parser("heartbeat", help="scheduled memory upkeep and proactive check-ins")
     hb_sub = hb.add_subparsers(dest="heartbeat_command", metavar="ACTION", required=True)
     p = hb_sub.add_parser("run", help="run the roles that are due (what the OS scheduler calls)")
-    p.add_argument("--role", action="append", choices=["synthesis", "extract", "checkins", "index"])
+    p.add_argument(
+        "--role", action="append", choices=["synthesis", "extract", "checkins", "index", "reflection"]
+    )
     p.add_argument("--force", action="store_true", help="run even if not due")
     p.add_argument("--quiet", action="store_true", help="print nothing unless something was delivered")
     p.add_argument("--json", action="store_true")

@@ -69,6 +69,7 @@ def test_install_into_a_temporary_home(tmp_path: Path, kind: str, files: list[st
         "extract",
         "checkins",
         "index",
+        "reflection",
     ]
     removed = run_cli(
         "--home", str(profile), "heartbeat", "uninstall", "--scheduler", kind, "--no-activate", env=env

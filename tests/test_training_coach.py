@@ -183,3 +183,34 @@ def test_tool_results_are_compact_json(engine: Engine) -> None:
     reply = engine.chat.send("dyno", "how is my running going this week?")
     sizes = [len(json.dumps(c["result"])) for c in reply.tool_calls]
     assert sizes and max(sizes) < 6000
+
+
+def test_weekly_reflection_compares_advice_with_the_runs_and_supersedes_the_plan(
+    engine: Engine, clock: Clock, tmp_path: Path
+) -> None:
+    engine.coaches.install("dyno")
+    engine.heartbeat.set_active_hours("0-24")
+    told = engine.chat.send("dyno", "How is my training going?")  # day 34: the spike's advice
+    assert "take a rest day" in told.text
+    # The coachee rests on day 35, then runs easy on days 36-40.
+    engine.training.import_activities(_history(tmp_path, [(d, 40.0, 4.0) for d in range(36, 41)], "after"))
+    clock.now = DAY0 + timedelta(days=41)  # day 41, 07:00: the week of days 34-40 is over
+    report = engine.heartbeat.run(roles=["reflection"], force=True, notify_os=False)
+    [result] = report.results
+    assert result.ran and result.detail == {"followed": 1, "not_followed": 0}
+    day = lambda n: (DAY0 + timedelta(days=n)).date().isoformat()  # noqa: E731
+    [note] = [n for n in engine.notes.list(limit=50) if n.title.startswith("Weekly reflection")]
+    assert f"Followed: the rest day advised on {day(34)}: rested on {day(35)}." in note.body
+    assert "What changed: 6 training days" in note.body and "Plan for the week of" in note.body
+    [(plan, _tier)] = engine.memory.entity_page("Running").active
+    assert plan.content.startswith(f"Plan for the week of {day(41)}:")
+    # Run again the same week: nothing new. A week later the plan is superseded, not replaced.
+    assert not engine.heartbeat.run(roles=["reflection"], force=True, notify_os=False).results[0].ran
+    engine.chat.send("dyno", "and now, how is my running?")
+    engine.training.import_activities(_history(tmp_path, [(d, 60.0, 5.0) for d in range(41, 48)], "more"))
+    clock.now = DAY0 + timedelta(days=48)
+    assert engine.heartbeat.run(roles=["reflection"], force=True, notify_os=False).results[0].ran
+    page = engine.memory.entity_page("Running")
+    [(current, _tier)] = page.active
+    assert current.content.startswith(f"Plan for the week of {day(48)}:")
+    assert [f.id for f in page.history] == [plan.id] and page.history[0].superseded_by == current.id

@@ -23,6 +23,10 @@ ROLES: dict[str, tuple[str, str]] = {
     "extract": ("0 */6 * * *", "B · fact extraction from new daily notes"),
     "checkins": ("*/30 * * * *", "C · proactive check-ins (deadlines, stale areas, coach rhythm)"),
     "index": ("30 */6 * * *", "D · index refresh: re-embed changes, optimise FTS5, prune edges"),
+    "reflection": (
+        "0 6 * * 1",
+        "E · weekly reflection: the running coach's advice against the runs, next plan",
+    ),
 }
 LOCK_TTL = timedelta(minutes=10)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import UsageError
+from engine.clock import iso_utc
+from engine.errors import NotFound, UsageError
 from engine.heartbeat import jobs
 from engine.heartbeat.checkins import FREQUENCIES, AreaInfo, CoachInfo, ProjectInfo, due_check_ins
 from engine.heartbeat.notify import CheckIn, InboxItem, deliver, os_notify
@@ -34,6 +35,8 @@ DEFAULT_FREQUENCY = "weekly"
 QUIET_HOURS: Setting[str | None] = Setting("settings.quiet_hours", None)  # None: the default; "": none
 ACTIVE_HOURS: Setting[str | None] = Setting("settings.active_hours", None)  # None: learned
 CHECKIN_PREFIX = "settings.checkin."
+RUNNING_COACH = "dyno"  # whose advice the weekly reflection reads
+PLAN_ENTITY = "Running"  # the area the running coach's stated plan is kept under
 
 
 def checkin_setting(coach_id: str) -> Setting[str]:
@@ -186,6 +189,8 @@ class Heartbeat(Part):
             return self._role_extract(now)
         if role == "checkins":
             return self._role_checkins(now, notify_os)
+        if role == "reflection":
+            return self._role_reflection(now)
         return self._role_index(now)
 
     def _deliver(self, check_ins: list[CheckIn], now: datetime, notify_os: bool) -> list[str]:
@@ -322,6 +327,53 @@ class Heartbeat(Part):
         detail = {"embedded": embedded, "pruned_edges": pruned}
         return RoleResult("index", True, "changes since last refresh", int(embedded > 0), [], detail), {
             "changes_seq": changes
+        }
+
+    # E · the running coach's weekly reflection
+    def _role_reflection(self, now: datetime) -> tuple[RoleResult, dict[str, Any] | None]:
+        """Last week's advice from the running coach (its chat) against the runs: a note in today's
+        daily notes, and the coach's stated plan kept in memory as a fact that each week supersedes
+        (so "what was the plan on date X" stays answerable)."""
+        state = self._role_state("reflection")
+        if self._training is None:
+            return RoleResult("reflection", False, "no training part"), state
+        tz = now.tzinfo
+        rows = self._s.db.query(
+            "SELECT created_at, content FROM messages WHERE conversation_id = ? AND role = 'assistant' "
+            "AND created_at >= ? ORDER BY seq",
+            (f"coach:{RUNNING_COACH}", iso_utc(now - timedelta(days=8))),
+        )
+        said = [
+            (datetime.fromisoformat(r[0].replace("Z", "+00:00")).astimezone(tz).date(), r[1]) for r in rows
+        ]
+        week_end = now.date() - timedelta(days=1)  # the week that ended yesterday
+        if state.get("week") == week_end.isoformat():
+            return RoleResult("reflection", False, "this week was reflected on already"), state
+        reflection = self._training.weekly_reflection(said, as_of=week_end)
+        if reflection is None:
+            return RoleResult("reflection", False, "no advice and no training last week"), state
+        with self._s.db.atomic():
+            self._notes.add(
+                reflection.note,
+                title=f"Weekly reflection {reflection.week_start.isoformat()}",
+                kind="daily",
+                source="heartbeat",
+            )
+            previous = state.get("plan_fact")
+            if previous:
+                result = self._memory.supersede_fact(previous, reflection.plan)
+            else:
+                try:
+                    self._memory.entity(PLAN_ENTITY)
+                except NotFound:
+                    self._memory.create_entity("area", PLAN_ENTITY)
+                result = self._memory.add_fact(
+                    reflection.plan, PLAN_ENTITY, category="goal", source=f"coach:{RUNNING_COACH}"
+                )
+        detail = {"followed": len(reflection.followed), "not_followed": len(reflection.not_followed)}
+        return RoleResult("reflection", True, "weekly reflection written", 0, [], detail), {
+            "plan_fact": result.fact.id,
+            "week": week_end.isoformat(),
         }
 
     def _role_state(self, role: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from engine.clock import iso_utc, new_id
 from engine.errors import NotFound, StravaError, UsageError
 from engine.session import Part, Session, guarded
 from engine.settings import Setting, Settings, json_setting
+from engine.training import reflection as reflection_mod
 from engine.training import science, sources
 from engine.training import store as store_mod
 from engine.training.store import Activity
@@ -582,6 +583,18 @@ class Training(Part):
                 values.pop("created_at")
                 imported.append(Activity(**values))
         return ImportReport(imported, duplicates, bad)
+
+    # -- weekly reflection ---------------------------------------------------------------------
+
+    def weekly_reflection(
+        self, messages: list[tuple[date, str]], *, as_of: date | None = None
+    ) -> reflection_mod.Reflection | None:
+        """Last week's advice (the coach's `messages`, by local day) against what was run, and the
+        coming week's plan; None when there is nothing to reflect on."""
+        today = as_of or self._today()
+        loads, _ = self._loads(today)
+        advice = reflection_mod.advice_in(messages)
+        return reflection_mod.reflect(advice, loads, today, self.load_status(as_of=today).rolling.ratio)
 
     # -- internals -----------------------------------------------------------------------------
 
