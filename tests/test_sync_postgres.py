@@ -90,3 +90,32 @@ def test_concurrent_pushes_to_one_account_are_read_in_order_without_gaps(
         finally:
             for device in devices:
                 device.close()
+
+
+def test_replay_and_another_accounts_log_are_refused_on_postgresql(
+    tmp_path: Path, pg: PostgresServer
+) -> None:
+    import httpx
+
+    from engine.sync import protocol
+    from testkit.sync_devices import new_device
+    from tests.test_sync_security import _signed
+
+    with sync_server(tmp_path / "unused", database_url=pg.url) as server:
+        a = new_device(tmp_path / "a")
+        other = new_device(tmp_path / "other")
+        try:
+            a.sync.setup(server.url)
+            other.sync.setup(server.url)
+            a.notes.add("only for A")
+            a.sync.now()
+            path = protocol.PREFIX + protocol.LOG + "?after=0&limit=10"
+            with httpx.Client(base_url=server.url) as http:
+                headers = _signed(a, "GET", path)
+                assert len(http.get(path, headers=headers).json()["items"]) == 1
+                assert http.get(path, headers=headers).status_code == 401  # replayed
+                cross = _signed(other, "GET", path, account_id=a.sync.status().account_id)
+                assert http.get(path, headers=cross).status_code == 403
+        finally:
+            a.close()
+            other.close()
