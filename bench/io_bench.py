@@ -1,7 +1,8 @@
 """Import/export benchmark: export and restore of a 10k-note profile; import of a 1,000-note Obsidian
 vault and a 1,000-note Google Keep takeout (notes/s, peak RSS).
 
-    .venv/bin/python bench/io_bench.py [--notes 10000] [--import-notes 1000] [--learn 200] [--json out.json]
+    .venv/bin/python bench/io_bench.py [--notes 10000] [--import-notes 1000] [--learn 200]
+                                       [--big-vault 10000] [--json out.json]
 
 Each stage runs in a child process of its own, so its peak RSS is its own. The 10k-note profile
 holds notes of 20–120 Zipf-drawn words, 300 entities and 3,000 facts (some superseded), with the
@@ -9,7 +10,8 @@ embedder off (export reads rows, not vectors). "Import" is what the import call 
 returns: read and check every file, judge each note (unchanged, duplicate, near-duplicate), write
 everything in one transaction; the notes are searchable then. Learning from the notes (NER, facts,
 embeddings) is what capture does per note and runs afterwards in the background: it is timed on
-the first `--learn` imported notes and reported as notes/s.
+the first `--learn` imported notes and reported as notes/s. `--big-vault` imports a vault of that
+many files as well (the "vault with 10,000 files" of issue 17), without learning.
 """
 
 from __future__ import annotations
@@ -113,9 +115,9 @@ def _import(work: str, name: str, run: Callable[[Engine], Any], learn: int) -> d
     return {name: result}
 
 
-def stage_vault(work: str, notes: int, learn: int) -> dict[str, Any]:
-    vault = write_vault(Path(work) / "vault", VaultSpec(notes=notes - 100, daily=96))
-    return _import(work, "import_obsidian", lambda e: e.io.import_obsidian(vault), learn)
+def stage_vault(work: str, notes: int, learn: int, name: str = "import_obsidian") -> dict[str, Any]:
+    vault = write_vault(Path(work) / name, VaultSpec(notes=notes - 100, daily=96))
+    return _import(work, name, lambda e: e.io.import_obsidian(vault), learn)
 
 
 def stage_keep(work: str, notes: int, learn: int) -> dict[str, Any]:
@@ -135,6 +137,9 @@ def main() -> None:
     parser.add_argument(
         "--learn", type=int, default=200, help="learn from this many imported notes (0: skip)"
     )
+    parser.add_argument(
+        "--big-vault", type=int, default=10_000, help="also import a vault this large (0: skip)"
+    )
     parser.add_argument("--json")
     args = parser.parse_args()
     results: dict[str, Any] = {"profile_notes": args.notes, "import_notes": args.import_notes}
@@ -143,6 +148,8 @@ def main() -> None:
         results |= in_child(stage_restore, work, args.notes)
         results |= in_child(stage_vault, work, args.import_notes, args.learn)
         results |= in_child(stage_keep, work, args.import_notes, args.learn)
+        if args.big_vault:
+            results |= in_child(stage_vault, work, args.big_vault, 0, f"import_obsidian_{args.big_vault}")
     for key, value in results.items():
         print(f"{key:>18}: {value}")
     emit(results, args.json)

@@ -17,6 +17,7 @@ import imaplib
 import re
 import ssl
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import tzinfo
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -147,8 +148,6 @@ def read(
         if group not in proposed:
             raise ImportRejected(label, f"has no folder named {group!r}")
         proposed[group] = place
-    from dataclasses import replace
-
     notes = [
         replace(
             n, entity=n.group.split("/")[-1] if proposed.get(n.group, "none") not in ("none", "daily") else ""

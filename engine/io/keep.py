@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
@@ -194,14 +195,10 @@ def _note(
 
 
 def _replace_embeds(note: ImportNote, found: list[str]) -> ImportNote:
-    from dataclasses import replace
-
     return replace(note, embeds=tuple(found))
 
 
 def _with_entity(note: ImportNote, mapping: dict[str, str]) -> ImportNote:
-    from dataclasses import replace
-
     return replace(
         note, entity=note.group if mapping.get(note.group, "none") not in ("none", "daily") else ""
     )

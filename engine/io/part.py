@@ -12,8 +12,9 @@ hostile input (zip-slip, absolute paths, symlinks, zip bombs, oversized files) w
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,8 +82,6 @@ class Io(Part):
 
     def load_export(self, checked: restore.CheckedExport, progress: Progress | None = None) -> RestoreReport:
         """Replace this profile's rows with an export's (Engine.restore; a new, empty profile only)."""
-        import time
-
         started = time.perf_counter()
         db = self._s.db
         with db.lock:
@@ -279,7 +278,7 @@ class Io(Part):
             self._learning = LearningStatus(running, done, total, error)
 
 
-def check_export(path: Path | str, password: str | None) -> Iterator[restore.CheckedExport]:
+def check_export(path: Path | str, password: str | None) -> AbstractContextManager[restore.CheckedExport]:
     """Open and check an export before any profile is made from it (a context manager)."""
     return _checked(Path(path).expanduser(), password)
 
