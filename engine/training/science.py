@@ -174,8 +174,9 @@ def ewma_series(loads: Sequence[float | None], missing: Missing = "skip") -> lis
     """Williams' exponentially weighted acute (λ = 2/8) and chronic (λ = 2/29) loads, every day.
 
     Both start from the mean of the first seven known days, so a new coachee does not look like a
-    spike (a zero start divides by a chronic load that has not had time to build). On an unknown day
-    with `missing="skip"` both carry over unchanged; with "zero" it is a rest day.
+    spike (a zero start divides by a chronic load that has not had time to build). Days before the
+    first known day are skipped either way; after it, an unknown day carries both averages over
+    unchanged with `missing="skip"` and is a rest day with "zero".
     """
     lam_a, lam_c = 2 / (ACUTE_DAYS + 1), 2 / (CHRONIC_DAYS + 1)
     known = [v for v in loads if v is not None]
