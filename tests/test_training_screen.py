@@ -88,8 +88,13 @@ def test_training_screen_shows_load_goal_and_charts_and_imports_a_run(tmp_path: 
             button(page, "Import").first.click()
             expect(shown(page, "Imported 1 activity.")).to_be_visible()
             shoot_both(page, shots, "imported", shown(page, "Imported 1 activity."))
+            page.set_viewport_size(PHONE)
+            enter_text(page, "Resting heart rate", "48")
+            button(page, "Save heart rates").first.click()
+            expect(shown(page, "Heart rates saved")).to_be_visible()
         finally:
             browser.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
     with Engine.open(home, PASSPHRASE, use_embedder=False) as engine:
         assert engine.training.activities(limit=1)[0].source == "gpx"
+        assert engine.training.athlete().resting_hr == 48

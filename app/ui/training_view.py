@@ -28,7 +28,8 @@ from app.ui.training_charts import (
     ratio_band_shapes,
 )
 from engine.api import Engine
-from engine.types import Activity, DayLoad, GoalStatus, ImportReport, LoadStatus
+from engine.errors import UsageError
+from engine.types import Activity, Athlete, DayLoad, GoalStatus, ImportReport, LoadStatus
 
 CHART_DAYS = 42
 WEEKS = 12
@@ -43,6 +44,7 @@ class TrainingData:
     loads: tuple[DayLoad, ...]
     weekly: tuple[tuple[str, float], ...]
     recent: tuple[Activity, ...]
+    athlete: Athlete
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,9 @@ class TrainingState:
     distance: str = "half"
     target: str = ""
     race_day: str = ""
+    resting: str = ""
+    max_hr: str = ""
+    sex: str = "male"
 
 
 def load_training(engine: Engine) -> TrainingData:
@@ -66,7 +71,28 @@ def load_training(engine: Engine) -> TrainingData:
         tuple(t.daily_loads(CHART_DAYS)),
         tuple(t.weekly_distance(WEEKS)),
         tuple(t.activities(limit=5)),
+        t.athlete(),
     )
+
+
+def with_athlete(state: TrainingState, data: TrainingData) -> TrainingState:
+    """The heart-rate fields start from the stored values (blank where a default is in use)."""
+    a = data.athlete
+    return replace(
+        state,
+        resting=state.resting or ("" if "resting_hr" in a.defaults else f"{a.resting_hr:g}"),
+        max_hr=state.max_hr or ("" if "max_hr" in a.defaults else f"{a.max_hr:g}"),
+        sex=a.sex,
+    )
+
+
+def _bpm(text: str, what: str) -> float | None:
+    if not text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"{what} should be a number of beats per minute, such as 52") from None
 
 
 def describe_import(report: ImportReport) -> str:
@@ -206,7 +232,7 @@ def TrainingView() -> ft.Control:
             set_state=set_state,
             busy=None,
             failure="Training could not be read: {}",
-            done=lambda s, data: replace(s, data=data, loaded=True),
+            done=lambda s, data: with_athlete(replace(s, data=data, loaded=True), data),
             failed=lambda s: replace(s, loaded=True),
         )
 
@@ -240,6 +266,24 @@ def TrainingView() -> ft.Control:
         ):
             goal = ran.value
             set_state(lambda st: replace(st, message=f"Goal set: {goal.name} in {_time(goal.target_s)}."))
+            profile.changed()
+
+    async def save_athlete(_e: ft.Event[ft.Control]) -> None:
+        s = latest()
+
+        def work() -> Athlete:
+            return engine.training.set_athlete(
+                resting_hr=_bpm(s.resting, "Resting heart rate"),
+                max_hr=_bpm(s.max_hr, "Max heart rate"),
+                sex=s.sex,
+            )
+
+        if await run_action(
+            work, latest=latest, set_state=set_state, start=lambda st: replace(st, message=None)
+        ):
+            set_state(
+                lambda st: replace(st, message="Heart rates saved; every activity's load was recomputed.")
+            )
             profile.changed()
 
     def edit(name: str):  # noqa: ANN202 (an event handler factory)
@@ -324,6 +368,51 @@ def TrainingView() -> ft.Control:
             controls=[
                 ft.FilledTonalButton(
                     content="Save goal", icon=ft.Icons.FLAG_OUTLINED, disabled=state.busy, on_click=save_goal
+                )
+            ],
+        ),
+        ft.Text("Your heart rates (for the training load)", theme_style=ft.TextThemeStyle.TITLE_SMALL),
+        ft.Row(
+            wrap=True,
+            spacing=SPACE_S,
+            controls=[
+                ft.TextField(
+                    label="Resting heart rate",
+                    hint_text="60",
+                    value=state.resting,
+                    on_change=edit("resting"),
+                    width=170,
+                    dense=True,
+                ),
+                ft.TextField(
+                    label="Max heart rate",
+                    hint_text="190",
+                    value=state.max_hr,
+                    on_change=edit("max_hr"),
+                    width=170,
+                    dense=True,
+                ),
+                ft.Dropdown(
+                    label="Sex (Banister's factor)",
+                    value=state.sex,
+                    options=[
+                        ft.DropdownOption(key="male", text="Male"),
+                        ft.DropdownOption(key="female", text="Female"),
+                    ],
+                    on_select=edit("sex"),
+                    width=210,
+                    dense=True,
+                ),
+            ],
+        ),
+        ft.Row(
+            alignment=ft.MainAxisAlignment.END,
+            controls=[
+                ft.FilledTonalButton(
+                    content="Save heart rates",
+                    icon=ft.Icons.FAVORITE_OUTLINE,
+                    disabled=state.busy,
+                    on_click=save_athlete,
                 )
             ],
         ),
