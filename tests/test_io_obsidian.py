@@ -107,12 +107,13 @@ def test_imported_notes_are_searchable_then_learned(engine: Engine, vault: Path)
     report = engine.io.import_obsidian(vault)
     assert report.added == 20
     assert engine.notes.search("designer")  # full text, as soon as the import returns
+    assert engine.io.unlearned() == 20
     engine.io.learn_in_background()
     deadline = time.monotonic() + 120
     while engine.io.learning().running or engine.io.learning().done < 20:
         assert time.monotonic() < deadline, engine.io.learning()
         time.sleep(0.2)
-    assert engine.io.learning().error is None
+    assert engine.io.learning().error is None and engine.io.unlearned() == 0
     hits = engine.memory.recall("who designs the website?")
     assert hits and any("designer" in h.text for h in hits[:3])
     people = {e.name for e in engine.memory.list_entities("person")}

@@ -180,6 +180,7 @@ def ImportSettings() -> ft.Control:
     profile = use_profile()
     form, set_form, latest = use_latest_state(ImportForm())
     learning, set_learning = ft.use_state(profile.engine.io.learning())
+    waiting, set_waiting = ft.use_state(profile.engine.io.unlearned)
 
     def edit(name: str) -> object:
         def handler(e: ft.Event[ft.Control]) -> None:
@@ -239,6 +240,11 @@ def ImportSettings() -> ft.Control:
             set_learning(profile.engine.io.learning())
 
     def refresh_learning(_e: ft.Event[ft.Control]) -> None:
+        set_learning(profile.engine.io.learning())
+        set_waiting(profile.engine.io.unlearned())
+
+    def learn_now(_e: ft.Event[ft.Control]) -> None:
+        profile.engine.io.learn_in_background()
         set_learning(profile.engine.io.learning())
 
     controls: list[ft.Control] = [
@@ -314,6 +320,15 @@ def ImportSettings() -> ft.Control:
         controls.append(ft.ProgressBar())
     if form.report is not None:
         controls.append(ft.Text(_describe_report(form.report), color=ft.Colors.PRIMARY))
+    if waiting and not learning.running and not learning.total:
+        controls.append(
+            ft.Row(
+                controls=[
+                    ft.Text(f"{waiting} imported notes are not learned from yet."),
+                    ft.TextButton(content="Learn now", on_click=learn_now),
+                ]
+            )
+        )
     if learning.total:
         state = "Learning" if learning.running else "Learned"
         controls.append(

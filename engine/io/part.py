@@ -273,6 +273,11 @@ class Io(Part):
     def learning(self) -> LearningStatus:
         return self._learning
 
+    def unlearned(self) -> int:
+        """Imported notes not learned from yet (learning stopped by a lock, or deferred)."""
+        row = self._s.db.query_one("SELECT count(*) FROM import_sources WHERE learned_at IS NULL")
+        return int(row[0])
+
     def _set_learning(self, running: bool, done: int, total: int, error: str | None = None) -> None:
         with self._learning_lock:
             self._learning = LearningStatus(running, done, total, error)
