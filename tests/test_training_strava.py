@@ -141,3 +141,12 @@ def test_cli_connects_to_the_strava_fake_and_syncs(tmp_path: Path) -> None:
             env=env,
         )
         assert again.returncode == 4 and "refused the authorisation" in again.stderr
+
+
+def test_webhook_subscription_check_answers_only_the_right_verify_token() -> None:
+    from engine.training.strava import webhook_challenge
+
+    params = {"hub.mode": "subscribe", "hub.verify_token": "lifeos-7", "hub.challenge": "15f7d1a91c1f40f8"}
+    assert webhook_challenge(params, "lifeos-7") == {"hub.challenge": "15f7d1a91c1f40f8"}
+    with pytest.raises(StravaError, match="wrong verify token"):
+        webhook_challenge({**params, "hub.verify_token": "guess"}, "lifeos-7")

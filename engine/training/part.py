@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.clock import iso_utc, new_id
 from engine.errors import NotFound, StravaError, UsageError
@@ -24,18 +24,13 @@ from engine.training import reflection as reflection_mod
 from engine.training import science, sources
 from engine.training import store as store_mod
 from engine.training.store import Activity
-from engine.training.strava import (
-    DEFAULT_BASE_URL,
-    REFRESH_MARGIN_S,
-    StravaClient,
-    TokenExpired,
-    Tokens,
-    start_of,
-    track_from,
-)
 from engine.training.streams import Stream, downsample, summarise
 
 ATHLETE: Setting[dict[str, Any]] = json_setting("training.athlete", {})
+if TYPE_CHECKING:
+    from engine.training.strava import StravaClient, Tokens
+
+STRAVA_URL = "https://www.strava.com"  # the API module (and httpx) load only when Strava is used
 STRAVA: Setting[dict[str, Any] | None] = json_setting("training.strava", None)  # tokens: in the encrypted DB
 GOAL: Setting[dict[str, Any] | None] = json_setting("training.goal", None)
 DEFAULT_RESTING_HR = 60.0
@@ -288,11 +283,13 @@ class Training(Part):
         client_secret: str,
         code: str,
         *,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str = STRAVA_URL,
         transport: Any = None,
     ) -> str:
         """Exchange the authorisation code the coachee pasted for tokens, kept in the encrypted
         profile; returns the athlete id."""
+        from engine.training.strava import StravaClient
+
         if not (client_id.strip() and client_secret.strip() and code.strip()):
             raise UsageError("Strava needs your API application's client id and secret and the code")
         client = StravaClient(
@@ -349,13 +346,15 @@ class Training(Part):
     def _strava(
         self, transport: Any = None, sleep: Callable[[float], None] = time.sleep
     ) -> tuple[StravaClient, Tokens]:
+        from engine.training.strava import REFRESH_MARGIN_S, StravaClient, Tokens
+
         config = self._settings.get(STRAVA)
         if not config:
             raise UsageError("Strava is not connected: run lifeos activity strava-connect first")
         client = StravaClient(
             config["client_id"],
             config["client_secret"],
-            base_url=config.get("base_url", DEFAULT_BASE_URL),
+            base_url=config.get("base_url", STRAVA_URL),
             transport=transport,
             sleep=sleep,
             now=lambda: self._s.clock().timestamp(),
@@ -371,6 +370,8 @@ class Training(Part):
         self, client: StravaClient, tokens: Tokens, call: Callable[[Tokens], Any]
     ) -> tuple[Any, Tokens]:
         """`call(tokens)`, refreshing the tokens once when Strava says they expired (revoked early)."""
+        from engine.training.strava import TokenExpired
+
         try:
             return call(tokens), tokens
         except TokenExpired:
@@ -388,6 +389,8 @@ class Training(Part):
     def _strava_store(
         self, client: StravaClient, tokens: Tokens, summaries: list[dict[str, Any]]
     ) -> ImportReport:
+        from engine.training.strava import start_of, track_from
+
         db = self._s.db
         with db.lock:
             known = store_mod.known_source_ids(db.conn)
