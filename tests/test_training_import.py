@@ -166,3 +166,37 @@ def test_cli_imports_lists_shows_and_reports(tmp_path: Path) -> None:
     assert set(status["load"]) >= {"rolling", "ewma"}
     wrong = run_cli("--home", home, "training", "athlete", "--resting-hr", "200", "--max-hr", "180")
     assert wrong.returncode == 2 and "must be below max heart rate" in wrong.stderr
+
+
+def test_locking_during_a_long_import_stops_it_at_the_next_file_with_nothing_written(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    from engine.errors import ProfileLocked
+
+    folder = tmp_path / "many"
+    for day in range(1, 13):
+        write(_run(day, 20, step_s=5.0), folder / f"{day:02d}.gpx")
+    engine = Engine.create(tmp_path / "p", PASSPHRASE, clock=lambda: NOW, use_embedder=False)
+    third = threading.Event()
+    outcome: list[BaseException] = []
+
+    def progress(done: int, _total: int) -> None:
+        if done == 3:
+            third.set()  # the lock is requested while the import is mid-folder
+            time.sleep(0.2)
+
+    def work() -> None:
+        try:
+            engine.training.import_activities(folder, progress=progress)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    assert third.wait(30)
+    engine.close()  # waits for the import to reach its next safe point
+    worker.join(30)
+    assert len(outcome) == 1 and isinstance(outcome[0], ProfileLocked)
+    with Engine.open(tmp_path / "p", PASSPHRASE, use_embedder=False) as again:
+        assert again.training.count() == 0

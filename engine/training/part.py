@@ -234,10 +234,15 @@ class Training(Part):
         db = self._s.db
         with db.lock:
             stored = store_mod.all_hashes(db.conn)
+
+        def step(done: int, total: int) -> None:
+            self._s.check_open()  # a safe point per file: a lock waits one file, not the whole folder
+            if progress is not None:
+                progress(done, total)
+
         candidates, bad = sources.read_source(
-            Path(path), skip_bad=skip_bad, progress=progress, known=stored.__contains__
+            Path(path), skip_bad=skip_bad, progress=step, known=stored.__contains__
         )
-        self._s.check_open()
         return self._store(candidates, bad)
 
     def activities(
