@@ -200,3 +200,15 @@ def test_locking_during_a_long_import_stops_it_at_the_next_file_with_nothing_wri
     assert len(outcome) == 1 and isinstance(outcome[0], ProfileLocked)
     with Engine.open(tmp_path / "p", PASSPHRASE, use_embedder=False) as again:
         assert again.training.count() == 0
+
+
+def test_goal_times_read_as_a_runner_writes_them(engine: Engine) -> None:
+    assert engine.training.set_goal("half", "1:45", "2027-04-18").target_s == 6300  # h:mm for a half
+    assert engine.training.set_goal("5k", "19:30", "2027-04-18").target_s == 1170  # mm:ss for a 5k
+    assert engine.training.set_goal("21.1km", "1:39:59", "2027-04-18").distance_m == 21_100
+    with pytest.raises(UsageError, match="faster than any human"):
+        engine.training.set_goal("marathon", "0:50:00", "2027-04-18")
+    with pytest.raises(UsageError, match="already passed"):
+        engine.training.set_goal("10k", "45:00", "2026-11-30")
+    with pytest.raises(UsageError, match="use 5k, 10k, half"):
+        engine.training.set_goal("ultra", "45:00", "2027-04-18")

@@ -36,6 +36,7 @@ GOAL: Setting[dict[str, Any] | None] = json_setting("training.goal", None)
 DEFAULT_RESTING_HR = 60.0
 DEFAULT_MAX_HR = 190.0
 DEFAULT_THRESHOLD_MPS = 1000 / 300  # 5:00 per km, when neither a threshold pace nor a goal is set
+FASTEST_PACE_S_PER_KM = 150  # 2:30 per km: faster than every road world record
 DURATION_ONLY_HRR = 0.55  # an activity known only by its length: a moderate effort
 RACE_DISTANCES = {
     "5k": 5000.0,
@@ -206,6 +207,10 @@ class Training(Part):
     def set_goal(self, distance: str, target_time: str, race_day: str) -> science.Goal:
         name, metres = parse_distance(distance)
         seconds = parse_duration(target_time)
+        if target_time.count(":") == 1 and seconds / (metres / 1000) < FASTEST_PACE_S_PER_KM:
+            seconds *= 60  # "1:45" for a half marathon means 1 h 45 min, not 1 min 45 s
+        if seconds / (metres / 1000) < FASTEST_PACE_S_PER_KM:
+            raise UsageError(f"{target_time} for {name} would be faster than any human has run it")
         try:
             day = date.fromisoformat(race_day)
         except ValueError:
