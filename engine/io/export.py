@@ -34,6 +34,7 @@ from engine.store.connection import Connection
 FORMAT = "lifeos-export"
 FORMAT_VERSION = 1
 SCHEME = "WinZip AES-256 (AE-2), pyzipper"
+CHUNK = 1024 * 1024
 Progress = Callable[[str, int, int], None]
 
 README = """# LifeOS Coach export
@@ -80,11 +81,20 @@ def write(
                 info = zf.zipinfo_cls(f"data/{table}.jsonl", date_time=stamp)
                 info.compress_type = pyzipper.ZIP_DEFLATED
                 with zf.open(info, "w", force_zip64=True) as member:
+                    # Written in ~1 MiB pieces: every write goes through the compressor and, when
+                    # encrypting, AES and HMAC in Python; one write per row made that the cost.
+                    buffer: list[bytes] = []
+                    size = 0
                     for line in dump.rows(conn, table):
                         data = (line + "\n").encode("utf-8")
                         digest.update(data)
-                        member.write(data)
+                        buffer.append(data)
+                        size += len(data)
                         n += 1
+                        if size >= CHUNK:
+                            member.write(b"".join(buffer))
+                            buffer, size = [], 0
+                    member.write(b"".join(buffer))
                 tables[table] = n
                 checksums[f"data/{table}.jsonl"] = digest.hexdigest()
                 if progress:
