@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from app.cli_common import EXIT_OK, open_engine, positive_int, positive_seconds, print_json
-from engine.api import browse_catalog
+from engine.api import browse_catalog, create_publisher_key
 
 DOMAINS = ["Health", "Wealth", "Wisdom"]
 
@@ -30,8 +30,14 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--reuse", metavar="PACK", help="reuse vectors of unchanged passages from an earlier build"
     )
+    p.add_argument("--sign", metavar="KEY", help="sign the pack with a publisher key (lifeos coach keygen)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("keygen", help="make a publisher key to sign the packs you publish")
+    p.add_argument("--name", required=True, help="the name coachees will see as the publisher")
+    p.add_argument("--out", required=True, metavar="FILE", help="where to keep the private key (0600)")
+    p.set_defaults(handler=cmd_keygen)
 
     p = sub.add_parser("install", help="install from a .coach file, a folder, a URL, or a catalog id")
     p.add_argument("source")
@@ -40,6 +46,11 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument(
         "--force", action="store_true", help="reinstall the same version, or go back to an older one"
+    )
+    p.add_argument(
+        "--accept-new-publisher",
+        action="store_true",
+        help="let a pack from another publisher (or unsigned) replace an installed signed coach",
     )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_install)
@@ -125,7 +136,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise SystemExit("lifeos coach build: give -o PACK (or --preview)")
     bar = _Bar(args.json)
     with open_engine(args) as engine:
-        report = engine.coaches.build(args.src, args.out, progress=bar, preview=args.preview or 0)
+        report = engine.coaches.build(
+            args.src, args.out, progress=bar, preview=args.preview or 0, sign=args.sign
+        )
     bar.end()
     if args.json:
         print_json(report)
@@ -147,11 +160,27 @@ def cmd_build(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_keygen(args: argparse.Namespace) -> int:
+    publisher = create_publisher_key(args.out, args.name)
+    print(f"Publisher key for {publisher.name} written to {args.out} (keep it private).")
+    print(f"Public key: {publisher.key}")
+    print(f"Sign a pack with: lifeos coach build SRC -o PACK.coach --sign {args.out}")
+    return EXIT_OK
+
+
+def _publisher(manifest: Any) -> str:
+    return f"signed by {manifest.publisher.name}" if manifest.publisher else "unsigned"
+
+
 def cmd_install(args: argparse.Namespace) -> int:
     bar = _Bar(args.json)
     with open_engine(args) as engine:
         report = engine.coaches.install(
-            args.source, progress=bar, force=args.force, catalog=args.catalog or None
+            args.source,
+            progress=bar,
+            force=args.force,
+            catalog=args.catalog or None,
+            accept_publisher=args.accept_new_publisher,
         )
     bar.end()
     if args.json:
@@ -201,7 +230,14 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             [
-                {"id": c.id, "name": c.name, "version": c.version, "domain": c.domain, "passages": c.passages}
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "version": c.version,
+                    "domain": c.domain,
+                    "passages": c.passages,
+                    "publisher": c.manifest.publisher.name if c.manifest.publisher else None,
+                }
                 for c in coaches
             ]
         )
@@ -209,7 +245,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("No coaches installed. Browse with: lifeos coach list --catalog")
     else:
         for c in coaches:
-            print(f"{c.id:<12} {c.domain:<7} {c.version:<6} {c.passages:>6} passages  {c.name}")
+            print(
+                f"{c.id:<12} {c.domain:<7} {c.version:<6} {c.passages:>6} passages  {c.name}  ({_publisher(c.manifest)})"
+            )
     return EXIT_OK
 
 
@@ -225,6 +263,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"{m.avatar} {m.name} {m.version}  [{m.domain}]  persona: {m.persona}")
     print(m.description)
     print(f"{coach.passages} passages · languages {', '.join(m.languages)} · tags {', '.join(m.tags)}")
+    print(f"Publisher: {_publisher(m)}" + (f" (key {m.publisher.key})" if m.publisher else " (a creator's own build)"))
     for s in m.sources:
         print(f"  source: {s.title}, {s.author} — {s.origin} ({s.licence})")
     return EXIT_OK

@@ -28,6 +28,7 @@ from engine import errors, types
 from engine.chat.part import Chat
 from engine.clock import Clock, system_clock
 from engine.coaches.part import Coaches
+from engine.coaches.signing import Publisher
 from engine.errors import ProfileNotFound
 from engine.heartbeat import install as scheduler
 from engine.heartbeat.part import Heartbeat
@@ -55,6 +56,7 @@ REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 __all__ = [
     "Engine",
     "browse_catalog",
+    "create_publisher_key",
     "decrypted_cache_sizes",
     "default_home",
     "errors",
@@ -91,6 +93,13 @@ def browse_catalog(
 
     entries = catalog_mod.load_catalog(source or BUNDLED_CATALOG)
     return catalog_mod.browse(entries, domain=domain, language=language, text=text)
+
+
+def create_publisher_key(path: Path | str, name: str) -> Publisher:
+    """A coach creator's Ed25519 signing key, written to `path` (0600); needs no unlocked profile."""
+    from engine.coaches.signing import create_key
+
+    return create_key(Path(path), name)
 
 
 def unattended_enabled(home: Path | str) -> bool:

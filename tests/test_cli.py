@@ -66,7 +66,7 @@ def test_exit_codes_and_one_line_errors(tmp_path: Path) -> None:
         assert words in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     usage = run_cli("--home", home, "note", "list", "--limit", "0")
-    assert usage.returncode == 2 and "at least 1" in usage.stderr
+    assert usage.returncode == 2 and "between 1 and" in usage.stderr
     assert not (tmp_path / "q").exists() or not any((tmp_path / "q").glob("lifeos.*"))
 
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from engine.coaches import playbook as playbook_mod
+from engine.coaches import signing
 from engine.coaches.manifest import DOMAINS, Manifest, Source, validate_id
 from engine.coaches.pack import (
     AGENT,
@@ -278,6 +279,7 @@ def build(
     progress: Progress | None = None,
     preview: int = 0,
     reuse: Path | str | None = None,
+    sign: Path | str | None = None,
 ) -> BuildReport:
     """Build a pack from `src` into `out` (a `.coach` file or a directory).
 
@@ -289,6 +291,7 @@ def build(
     started = time.perf_counter()
     src = Path(src)
     config = _config(src)
+    publisher_key = signing.load_key(Path(sign)) if sign is not None else None
     persona = str(config.get("persona", "mentor"))
     own_soul = (src / SOUL).read_text(encoding="utf-8") if (src / SOUL).is_file() else None
     soul = compose_soul(persona, own_soul)
@@ -343,6 +346,7 @@ def build(
             sizes=sizes,
             files=files_digest,
             builder=BUILDER,
+            publisher=publisher_key.publisher if publisher_key else None,
         )
 
     if preview:
@@ -393,7 +397,7 @@ def build(
     )
     if out is None:
         raise PackError("an output path is needed (or ask for a preview)")
-    written = write_pack(Path(out), manifest, body)
+    written = write_pack(Path(out), manifest, body, sign=publisher_key)
     return BuildReport(
         manifest, written, len(passages), vectors, flagged, warnings, [], time.perf_counter() - started
     )

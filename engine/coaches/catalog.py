@@ -52,6 +52,7 @@ class CatalogEntry:
     size: int  # download size in bytes
     sha256: str
     url: str  # absolute (resolved against the catalog)
+    publisher_key: str | None = None  # when given, only packs signed by this Ed25519 key install
 
 
 def is_url(text: str) -> bool:
@@ -81,6 +82,7 @@ def _entry(raw: object, base: str) -> CatalogEntry:
         size=checked.size,
         sha256=checked.sha256,
         url=checked.url,
+        publisher_key=checked.publisher_key,
     )
     if is_url(base):
         url = urljoin(base, entry.url)
@@ -121,6 +123,7 @@ def entry_schema() -> Any:
         size: Annotated[int, Field(ge=0, le=MAX_DOWNLOAD_BYTES)]
         sha256: digest  # type: ignore[valid-type]
         url: url  # type: ignore[valid-type]
+        publisher_key: text(44, 44, r"^[A-Za-z0-9+/]{43}=$") | None = None  # type: ignore[valid-type]
 
     return EntrySchema
 
@@ -347,4 +350,5 @@ def catalog_entry(pack_path: Path, manifest: Manifest, url: str) -> dict[str, ob
         "size": pack_path.stat().st_size,
         "sha256": file_sha256(pack_path),
         "url": url,
+        **({"publisher_key": manifest.publisher.key} if manifest.publisher else {}),
     }

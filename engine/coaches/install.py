@@ -24,6 +24,7 @@ from engine.coaches.builder import split_front_matter
 from engine.coaches.manifest import Manifest, parse
 from engine.coaches.pack import Pack
 from engine.coaches.playbook import Move
+from engine.coaches.signing import Publisher
 from engine.retrieval import vectors as vectors_mod
 from engine.store.connection import Connection
 from engine.store.schema import KNOWLEDGE_VECTORS_TABLE
@@ -90,6 +91,12 @@ def remove_knowledge(conn: Connection, coach_id: str) -> int:
 def move_knowledge(conn: Connection, source_id: str, coach_id: str) -> None:
     """Hand staged passages (and so their vectors, keyed by the same seq) to the coach."""
     conn.execute("UPDATE chunks SET coach_id = ? WHERE coach_id = ?", (coach_id, source_id))
+
+
+def installed_publisher(conn: Connection, coach_id: str) -> Publisher | None:
+    """The publisher an installed coach came from (its key is pinned), or None when unsigned."""
+    row = conn.execute("SELECT manifest FROM coaches WHERE id = ?", (coach_id,)).fetchone()
+    return parse(row[0]).publisher if row else None
 
 
 def is_complete(conn: Connection, coach_id: str) -> bool:

@@ -13,6 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal
 
+from engine.coaches.signing import Publisher
 from engine.errors import PackError, PackTooNew
 
 SCHEMA_VERSION = 1
@@ -53,9 +54,12 @@ class Manifest:
     files: dict[str, str] = field(default_factory=dict)  # relative path → sha256 (hex)
     schema: int = SCHEMA_VERSION
     builder: str = ""
+    publisher: Publisher | None = None  # None: a creator's own, unsigned build
 
     def to_json(self) -> str:
         data = asdict(self)
+        if self.publisher is None:
+            del data["publisher"]  # unsigned manifests stay byte-for-byte what they were
         data["tags"], data["languages"] = list(self.tags), list(self.languages)
         data["sources"] = [{**asdict(s), "ref_prefixes": list(s.ref_prefixes)} for s in self.sources]
         return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -123,6 +127,7 @@ def parse(raw: bytes | str) -> Manifest:
         files=dict(checked.files),
         schema=checked.schema_version,
         builder=checked.builder,
+        publisher=Publisher(checked.publisher.name, checked.publisher.key) if checked.publisher else None,
     )
 
 
@@ -167,6 +172,11 @@ def manifest_schema() -> Any:
         licence: _text(500) = ""  # type: ignore[valid-type]
         ref_prefixes: list[ref_prefix] = Field(default_factory=list, max_length=1000)  # type: ignore[valid-type]
 
+    class PublisherSchema(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        name: name  # type: ignore[valid-type]
+        key: _text(44, 44, r"^[A-Za-z0-9+/]{43}=$")  # type: ignore[valid-type]
+
     class ManifestSchema(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
         schema_version: int = Field(alias="schema")
@@ -184,6 +194,7 @@ def manifest_schema() -> Any:
         sizes: dict[size_name, size] = Field(default_factory=dict, max_length=50)  # type: ignore[valid-type]
         files: dict[member, digest] = Field(max_length=5000)  # type: ignore[valid-type]
         builder: short = ""  # type: ignore[valid-type]
+        publisher: PublisherSchema | None = None
 
     return ManifestSchema
 

@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 
 from engine.coaches import playbook as playbook_mod
+from engine.coaches import signing
 from engine.coaches.manifest import MANIFEST, Manifest, check_member_path, parse
 from engine.coaches.playbook import PLAYBOOK_DIR, Move
+from engine.coaches.signing import SIGNATURE, PublisherKey
 from engine.errors import PackError, PackTampered
 
 KNOWLEDGE = "knowledge/passages.jsonl.zst"
@@ -73,6 +75,11 @@ class Pack:
         self.location = location
         self.manifest = manifest
         self._files = files
+
+    @property
+    def signed(self) -> bool:
+        """Whether a publisher vouches for this pack (its signature was verified on opening)."""
+        return self.manifest.publisher is not None
 
     @property
     def size(self) -> int:
@@ -290,12 +297,24 @@ def _open_zip(path: Path) -> tuple[Manifest, dict[str, bytes]]:
         members = _zip_directory(archive, path)
         if MANIFEST not in members:
             raise PackError(f"coach pack refused: {path.name} has no {MANIFEST}")
-        manifest = parse(_read_member(archive, members.pop(MANIFEST), path))
+        raw_manifest = _read_member(archive, members.pop(MANIFEST), path)
+        manifest = parse(raw_manifest)
+        signature_info = members.pop(SIGNATURE, None)
+        signature = _read_member(archive, signature_info, path) if signature_info else None
+        _check_signature(manifest, raw_manifest, signature)
         for name in sorted(members):
             check_member_path(name)
             if name not in manifest.files:
                 raise PackTampered(name, "is not listed in the manifest")
         return manifest, {name: _read_member(archive, info, path) for name, info in sorted(members.items())}
+
+
+def _check_signature(manifest: Manifest, raw_manifest: bytes, signature: bytes | None) -> None:
+    """A manifest naming a publisher must carry their signature; one without may not carry any."""
+    if manifest.publisher is not None:
+        signing.verify(raw_manifest, signature, manifest.publisher)
+    elif signature is not None:
+        raise PackTampered(SIGNATURE, "signs a manifest that names no publisher")
 
 
 def open_pack(location: Path | str) -> Pack:
@@ -307,7 +326,9 @@ def open_pack(location: Path | str) -> Pack:
         files = dict(_read_dir(location))
         if MANIFEST not in files:
             raise PackError(f"coach pack refused: {location.name} has no {MANIFEST}")
-        manifest = parse(files.pop(MANIFEST))
+        raw_manifest = files.pop(MANIFEST)
+        manifest = parse(raw_manifest)
+        _check_signature(manifest, raw_manifest, files.pop(SIGNATURE, None))
         for name in sorted(files):
             check_member_path(name)
             if name not in manifest.files:
@@ -322,14 +343,19 @@ def open_pack(location: Path | str) -> Pack:
     return Pack(location, manifest, files)
 
 
-def write_pack(out: Path, manifest: Manifest, files: dict[str, bytes]) -> Path:
+def write_pack(
+    out: Path, manifest: Manifest, files: dict[str, bytes], sign: PublisherKey | None = None
+) -> Path:
     """Write a pack as a `.coach` ZIP (when `out` ends in .coach) or as a directory.
 
     Members are stored, not deflated: the knowledge is already zstd and int8 vectors barely compress,
     and a stored member lets a one-byte change be caught by its CRC before its checksum is computed.
     Timestamps are fixed so that building the same sources twice gives the same bytes.
     """
-    body = {MANIFEST: manifest.to_json().encode("utf-8"), **files}
+    raw_manifest = manifest.to_json().encode("utf-8")
+    body = {MANIFEST: raw_manifest, **files}
+    if sign is not None:
+        body[SIGNATURE] = sign.sign(raw_manifest)
     if out.suffix == PACK_SUFFIX:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(out.name + ".tmp")

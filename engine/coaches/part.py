@@ -67,8 +67,10 @@ class Coaches(Part):
         *,
         progress: Progress | None = None,
         preview: int = 0,
+        sign: Path | str | None = None,
     ) -> builder_mod.BuildReport:
-        """Build a pack from a creator's folder with this device's embedder (BM25-only without one)."""
+        """Build a pack from a creator's folder with this device's embedder (BM25-only without one);
+        `sign` names a publisher key file (`create_publisher_key`) that signs the pack."""
         embedder = None if preview else self._s.loaded_embedder()
         return builder_mod.build(
             src,
@@ -78,6 +80,7 @@ class Coaches(Part):
             window=getattr(embedder, "max_tokens", builder_mod.DEFAULT_WINDOW),
             progress=progress,
             preview=preview,
+            sign=sign,
         )
 
     # -- install -----------------------------------------------------------------------------------
@@ -90,6 +93,7 @@ class Coaches(Part):
         force: bool = False,
         catalog: str | Path | None = None,
         transport: httpx.BaseTransport | None = None,
+        accept_publisher: bool = False,
     ) -> InstallReport:
         """Install a pack from a `.coach` file, a pack folder, a URL, or a catalog id.
 
@@ -98,17 +102,24 @@ class Coaches(Part):
         an older version is refused unless `force`.
         """
         pack = self._fetch_pack(source, progress=progress, catalog=catalog, transport=transport)
-        return self.install_pack(pack, progress=progress, force=force)
+        return self.install_pack(pack, progress=progress, force=force, accept_publisher=accept_publisher)
 
     def install_pack(
-        self, pack: Pack, *, progress: Progress | None = None, force: bool = False
+        self,
+        pack: Pack,
+        *,
+        progress: Progress | None = None,
+        force: bool = False,
+        accept_publisher: bool = False,
     ) -> InstallReport:
         # One install at a time in this process: the first-start install of the bundled coaches and
         # a tap on "Install" in the gallery may ask for the same coach at once.
         with _INSTALL_LOCK:
-            return self._install_pack(pack, progress=progress, force=force)
+            return self._install_pack(pack, progress=progress, force=force, accept_publisher=accept_publisher)
 
-    def _install_pack(self, pack: Pack, *, progress: Progress | None, force: bool) -> InstallReport:
+    def _install_pack(
+        self, pack: Pack, *, progress: Progress | None, force: bool, accept_publisher: bool
+    ) -> InstallReport:
         """All or nothing: the new knowledge is indexed under a staging id while the installed coach
         (if any) keeps answering, then one transaction swaps it in with the new definition. A refusal
         or a killed process leaves the previous state; the staging rows it left are cleared by the
@@ -121,6 +132,17 @@ class Coaches(Part):
         with db.lock:
             previous = install_mod.installed_version(db.conn, m.id)
             complete = previous is not None and install_mod.is_complete(db.conn, m.id)
+            pinned = install_mod.installed_publisher(db.conn, m.id)
+        if (
+            pinned is not None
+            and (m.publisher is None or m.publisher.key != pinned.key)
+            and not accept_publisher
+        ):
+            newcomer = f"by {m.publisher.name}, another key" if m.publisher else "unsigned"
+            raise PackError(
+                f"{m.name} is installed from {pinned.name}; this pack is {newcomer}. It may be an impostor: "
+                "install it only if you trust it (--accept-new-publisher)"
+            )
         if previous is not None and not force and complete:
             if version_key(previous) == m.version_key:
                 with db.lock:
@@ -218,11 +240,11 @@ class Coaches(Part):
             catalog_mod.download(
                 entry.url, dest, sha256=entry.sha256, size=entry.size, progress=progress, transport=transport
             )
-            return _open_downloaded(dest)
+            return _pinned(_open_downloaded(dest), entry, dest)
         local = Path(entry.url)
         if catalog_mod.file_sha256(local) != entry.sha256:
             raise PackError(f"coach pack refused: {local.name} does not match the catalog's checksum")
-        return open_pack(local)
+        return _pinned(open_pack(local), entry, None)
 
     def install_bundled(self, progress: Progress | None = None) -> list[InstallReport]:
         """First start (`make run`): install every demo coach shipped in assets/ that is not yet here.
@@ -373,3 +395,16 @@ def _open_downloaded(path: Path) -> Pack:
     except PackError:
         path.unlink(missing_ok=True)
         raise
+
+
+def _pinned(pack: Pack, entry: CatalogEntry, downloaded: Path | None) -> Pack:
+    """A catalog that names a publisher key accepts only packs that key signed."""
+    if entry.publisher_key is None:
+        return pack
+    if pack.manifest.publisher is None or pack.manifest.publisher.key != entry.publisher_key:
+        if downloaded is not None:
+            downloaded.unlink(missing_ok=True)
+        raise PackError(
+            f"coach pack refused: {entry.id} is not signed by the publisher key the catalog names"
+        )
+    return pack
