@@ -58,10 +58,13 @@ def plan(kind: str, user_home: Path, command: list[str], every_minutes: int = 30
         raise UsageError("the heartbeat runs every 5 minutes at the most often, once a day at the least")
     line = shlex.join(command)
     if kind == "systemd":
+        # systemd expands %specifiers and $VARIABLES in ExecStart: a profile path holding either
+        # would run another command than the one planned.
+        exec_line = line.replace("%", "%%").replace("$", "$$")
         unit_dir = user_home / ".config" / "systemd" / "user"
         service = (
             "[Unit]\nDescription=LifeOS Coach heartbeat (memory upkeep and check-ins)\n\n"
-            f"[Service]\nType=oneshot\nExecStart={line}\nNice=10\n"
+            f"[Service]\nType=oneshot\nExecStart={exec_line}\nNice=10\n"
         )
         timer = (
             "[Unit]\nDescription=Run the LifeOS Coach heartbeat regularly\n\n"
@@ -80,7 +83,9 @@ def plan(kind: str, user_home: Path, command: list[str], every_minutes: int = 30
         step = (
             f"*/{every_minutes} * * * *" if every_minutes < 60 else f"0 */{max(1, every_minutes // 60)} * * *"
         )
-        return SchedulerPlan(kind, cron_line=f"{step} {line} >/dev/null 2>&1 {CRON_MARK}")
+        # cron turns every unescaped % into a newline (the rest becomes the command's stdin).
+        cron_command = line.replace("%", "\\%")
+        return SchedulerPlan(kind, cron_line=f"{step} {cron_command} >/dev/null 2>&1 {CRON_MARK}")
     if kind == "launchd":
         args = "".join(f"    <string>{_xml(a)}</string>\n" for a in command)
         plist = (

@@ -9,6 +9,7 @@ an IMMEDIATE transaction (SQLite serialises those), and the lock expires if its 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,8 +65,17 @@ def set_schedule(conn: Connection, role: str, schedule: str, now: datetime) -> N
 
 
 def take(conn: Connection, role: str, owner: str, now: datetime, *, force: bool = False) -> bool:
-    """Lock `role` for `owner` if it is due (or forced) and not locked by a live process."""
+    """Lock `role` for `owner` if it is due (or forced) and not locked by a live process.
+
+    A lock whose process is gone (killed, crashed) is stale at once, not after `LOCK_TTL`: owners
+    are "<pid>-<random>" and the pid is asked whether it still runs on this machine."""
     stamp = iso_utc(now)
+    row = conn.execute("SELECT lock_owner FROM jobs WHERE name = ?", (role,)).fetchone()
+    if row and row[0] and not owner_alive(str(row[0])):
+        conn.execute(
+            "UPDATE jobs SET lock_owner = NULL, lock_until = NULL WHERE name = ? AND lock_owner = ?",
+            (role, row[0]),
+        )
     due = "" if force else " AND next_run <= ?"
     cursor = conn.execute(
         "UPDATE jobs SET lock_owner = ?, lock_until = ? WHERE name = ? "
@@ -73,6 +83,23 @@ def take(conn: Connection, role: str, owner: str, now: datetime, *, force: bool 
         (owner, iso_utc(now + LOCK_TTL), role, stamp, *(() if force else (stamp,))),
     )
     return cursor.rowcount == 1
+
+
+def owner_alive(owner: str) -> bool:
+    """Whether the process that took a lock still runs (an owner of another form is trusted)."""
+    pid_text = owner.split("-", 1)[0]
+    if not pid_text.isdigit():
+        return True
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists, under another user
+    return True
 
 
 def finish(

@@ -152,7 +152,7 @@ class Heartbeat(Part):
             with db.atomic() as conn:
                 taken = jobs.take(conn, role, owner, now, force=force)
             if not taken:
-                results.append(RoleResult(role, False, "not due, or running elsewhere"))
+                results.append(RoleResult(role, False, self._why_not_taken(role)))
                 continue
             try:
                 result, state = self._run_role(role, now, notify_os=notify_os)
@@ -164,6 +164,14 @@ class Heartbeat(Part):
                 jobs.finish(conn, role, owner, now, state)
             results.append(result)
         return HeartbeatReport(now.isoformat(), results)
+
+    def _why_not_taken(self, role: str) -> str:
+        found = next((j for j in self.status() if j.role == role), None)
+        if found is not None and found.locked_by:
+            return f"running in another process ({found.locked_by.split('-', 1)[0]})"
+        if found is not None and found.next_run:
+            return f"not due until {found.next_run}"
+        return "not due"
 
     def status(self) -> list[jobs.JobStatus]:
         db = self._s.db
