@@ -74,3 +74,13 @@ def test_transcribe_refuses_audio_past_the_limit_without_decoding_it_all(
         result = run_cli("--home", profile, command, str(audio))
         assert result.returncode == 2, (command, result.stderr)
         assert "longer than" in result.stderr and "unexpected" not in result.stderr
+
+
+def test_a_successful_memo_prints_no_warnings(profile: str, tmp_path: Path) -> None:
+    """A memo used to end with the resource tracker's "leaked semaphore objects" warning."""
+    from testkit.speech import speak
+
+    audio = speak(tmp_path / "said.wav", "I ran ten kilometres along the river this morning.")
+    result = run_cli("--home", profile, "memo", str(audio))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "", result.stderr

@@ -17,13 +17,15 @@ from typing import Any
 
 import numpy as np
 
-from engine.errors import AudioUnreadable, ModelCorrupt, ModelUnavailable, UsageError
+from engine.errors import AudioUnreadable, LifeOSError, ModelCorrupt, ModelUnavailable, UsageError
 from engine.inference.base import Segment, Transcriber, Transcript
 from engine.inference.rss import MB
 
 SAMPLE_RATE = 16_000
 
 
+TRANSCRIBE_TIMEOUT_S = 600.0
+"""Whisper tiny transcribes 15 minutes of speech in well under this on two cores."""
 MAX_AUDIO_SECONDS = 15 * 60
 """The longest audio transcribed in one go (a voice memo's limit too). Decoding stops as soon as it is
 passed: a three-hour file is refused after reading 15 minutes of it, not after filling gigabytes."""
@@ -149,19 +151,41 @@ class WhisperTranscriber(Transcriber):
         missing = [p for p in paths if not Path(p).is_file()]
         if missing:
             raise AudioUnreadable(f"audio file not found: {missing[0]}")
+        # A bare process and a pipe, not a Pool: a Pool's queue semaphores outlived it and the
+        # resource tracker warned about "leaked semaphore objects" after every memo; and a bare
+        # process can be given a deadline and killed if the decoder hangs on a hostile file.
         context = multiprocessing.get_context("spawn")
-        with context.Pool(1, maxtasksperchild=1) as pool:
-            return pool.apply(
-                _transcribe_in_child,
-                (
-                    self.name,
-                    str(self.path),
-                    [str(p) for p in paths],
-                    self.language,
-                    self.beam_size,
-                    self.threads,
-                ),
-            )
+        receiver, sender = context.Pipe(duplex=False)
+        job = (
+            self.name,
+            str(self.path),
+            [str(p) for p in paths],
+            self.language,
+            self.beam_size,
+            self.threads,
+        )
+        child = context.Process(target=_transcribe_child, args=(sender, *job), daemon=True)
+        child.start()
+        sender.close()
+        try:
+            if not receiver.poll(TRANSCRIBE_TIMEOUT_S):
+                raise AudioUnreadable(f"transcription took longer than {TRANSCRIBE_TIMEOUT_S:.0f} s; stopped")
+            outcome = receiver.recv()
+        except EOFError:  # the child died before answering (out of memory, a crash in the decoder)
+            child.join(timeout=5)
+            raise AudioUnreadable(
+                f"the speech model stopped (exit code {child.exitcode}) on this audio"
+            ) from None
+        finally:
+            receiver.close()
+            child.join(timeout=5)
+            if child.is_alive():
+                child.kill()
+                child.join()
+        if isinstance(outcome, BaseException):
+            raise outcome
+        result: list[Transcript] = outcome
+        return result
 
     def _transcribe_here(self, paths: Sequence[Path]) -> list[Transcript]:
         audio = [decode_audio(Path(p)) for p in paths]  # fail on bad audio before loading the model
@@ -203,11 +227,21 @@ class WhisperTranscriber(Transcriber):
         return f"Whisper, {self.language}, beam {self.beam_size}; loaded only while transcribing, {where}"
 
 
-def _transcribe_in_child(
-    name: str, model_dir: str, paths: list[str], language: str, beam_size: int, threads: int
-) -> list[Transcript]:
-    """Runs in the child process: load, transcribe, return; the process exit frees everything."""
-    transcriber = WhisperTranscriber(
-        name, "", Path(model_dir), language=language, beam_size=beam_size, threads=threads, isolated=False
-    )
-    return transcriber._transcribe_here([Path(p) for p in paths])
+def _transcribe_child(
+    sender: Any, name: str, model_dir: str, paths: list[str], language: str, beam_size: int, threads: int
+) -> None:
+    """Runs in the child process: load, transcribe, send the transcripts (or the typed error) back;
+    the process exit frees everything."""
+    try:
+        transcriber = WhisperTranscriber(
+            name, "", Path(model_dir), language=language, beam_size=beam_size, threads=threads, isolated=False
+        )
+        outcome: object = transcriber._transcribe_here([Path(p) for p in paths])
+    except LifeOSError as exc:
+        outcome = exc
+    except Exception as exc:  # anything else is reported as text: not every exception pickles
+        outcome = AudioUnreadable(f"transcription failed: {type(exc).__name__}: {str(exc)[:200]}")
+    try:
+        sender.send(outcome)
+    finally:
+        sender.close()
