@@ -112,6 +112,7 @@ def test_restore_import_and_export_in_the_app(tmp_path: Path, size: dict[str, in
             shots.take(page, "import preview")
             button(page, "Import").click()
             expect(shown(page, "Imported 11 notes")).to_be_visible()
+            expect(shown(page, "imported notes")).to_be_visible()  # learning, in the background
 
             scroll_until(page, export_field(page))
             out = tmp_path / "new.zip"

@@ -58,3 +58,13 @@ def test_keep_details_survive(lexical: Engine, tmp_path: Path) -> None:
     assert notes.count('"status": "archived"') == 2
     again = lexical.io.import_keep(zip_path)
     assert again.added == 0 and again.unchanged == 9
+
+
+def test_an_unpacked_takeout_folder_imports_the_same(lexical: Engine, tmp_path: Path) -> None:
+    zip_path = write_takeout(tmp_path / "takeout.zip", notes=6, folder="Takeout/Keep")
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(tmp_path / "unpacked")  # the test's own archive, unpacked as a person would
+    preview = lexical.io.preview_keep(tmp_path / "unpacked")
+    assert preview.notes == 7 and preview.attachments == 1
+    assert lexical.io.import_keep(tmp_path / "unpacked").added == 7
+    assert lexical.io.import_keep(zip_path).added == 0  # the same notes, from the ZIP: nothing twice

@@ -93,7 +93,7 @@ def ExportSettings() -> ft.Control:
             done=lambda f, r: replace(
                 f,
                 passphrase="",
-                ok=f"Exported {r.notes} notes ({r.bytes / 1e6:.1f} MB) to {r.path}"
+                ok=f"Exported {_notes(r.notes)} ({_size(r.bytes)}) to {r.path}"
                 + (" — encrypted with AES-256." if r.encrypted else "."),
             ),
         )
@@ -157,6 +157,14 @@ class ImportForm:
     report: NotesImportReport | None = None
     busy: bool = False
     problem: str | None = None
+
+
+def _notes(n: int) -> str:
+    return f"{n} note" if n == 1 else f"{n} notes"
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{max(1, round(n / 1000))} kB"
 
 
 def _describe_preview(p: ImportPreview) -> str:
@@ -291,7 +299,7 @@ def ImportSettings() -> ft.Control:
                 ft.Row(
                     vertical_alignment=ft.CrossAxisAlignment.CENTER,
                     controls=[
-                        ft.Text(f"{group} ({p.counts.get(group, 0)} notes)", expand=True),
+                        ft.Text(f"{group} ({_notes(p.counts.get(group, 0))})", expand=True),
                         ft.Dropdown(
                             value=place,
                             width=170,
@@ -320,23 +328,29 @@ def ImportSettings() -> ft.Control:
         controls.append(ft.ProgressBar())
     if form.report is not None:
         controls.append(ft.Text(_describe_report(form.report), color=ft.Colors.PRIMARY))
-    if waiting and not learning.running and not learning.total:
+    if learning.running or learning.total:
+        if learning.running:
+            so_far = f"{learning.done} of {learning.total}" if learning.total else "the"
+            line = f"Learning from {so_far} imported notes (people, projects, facts)…"
+        else:
+            line = f"Learned from {learning.total} imported notes."
         controls.append(
             ft.Row(
+                wrap=True,
+                controls=[
+                    ft.Text(line),
+                    ft.TextButton(content="Refresh", on_click=refresh_learning),
+                ],
+            )
+        )
+    elif waiting:
+        controls.append(
+            ft.Row(
+                wrap=True,
                 controls=[
                     ft.Text(f"{waiting} imported notes are not learned from yet."),
                     ft.TextButton(content="Learn now", on_click=learn_now),
-                ]
-            )
-        )
-    if learning.total:
-        state = "Learning" if learning.running else "Learned"
-        controls.append(
-            ft.Row(
-                controls=[
-                    ft.Text(f"{state} from {learning.done} of {learning.total} imported notes."),
-                    ft.TextButton(content="Refresh", on_click=refresh_learning),
-                ]
+                ],
             )
         )
     controls += [

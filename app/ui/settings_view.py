@@ -1,4 +1,4 @@
-"""Settings: one scrolling page of cards — security, sync, check-ins, reasoner, models, import, export.
+"""Settings: one scrolling page of cards — security, check-ins, sync, reasoner, models, import, export.
 
 Each card is its own component with its own state, so saving the hours never re-renders the
 passphrase form (and a half-typed passphrase is never lost to an unrelated update).
@@ -24,8 +24,8 @@ def SettingsView() -> ft.Control:
         padding=ft.Padding.only(top=SPACE_S, bottom=SPACE_M),
         controls=[
             SecuritySettings(),
-            SyncSettings(),
             CheckinSettings(),
+            SyncSettings(),
             ReasonerSettings(),
             ModelSettings(),
             ImportSettings(),

@@ -46,7 +46,8 @@ NEAR_DUPLICATE = 0.70
 """Cosine similarity (MiniLM) of an incoming note's text to an existing note's at which it counts as
 saying the same thing. Calibrated on 16 hand-written pairs (not the tests'): eight rewordings of one
 note scored 0.75–0.93, eight different notes on the same topic (two notes about one project, one
-person, one book) 0.17–0.53; 0.70 sits between the two with room on both sides."""
+person, one book) 0.17–0.53 (bench/io_near_duplicates.py); 0.70 sits between the two with room on
+both sides."""
 
 Progress = Callable[[str, int, int], None]
 
