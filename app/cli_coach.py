@@ -263,7 +263,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"{m.avatar} {m.name} {m.version}  [{m.domain}]  persona: {m.persona}")
     print(m.description)
     print(f"{coach.passages} passages · languages {', '.join(m.languages)} · tags {', '.join(m.tags)}")
-    print(f"Publisher: {_publisher(m)}" + (f" (key {m.publisher.key})" if m.publisher else " (a creator's own build)"))
+    print(
+        f"Publisher: {_publisher(m)}"
+        + (f" (key {m.publisher.key})" if m.publisher else " (a creator's own build)")
+    )
     for s in m.sources:
         print(f"  source: {s.title}, {s.author} — {s.origin} ({s.licence})")
     return EXIT_OK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ PARA_TYPES = ["project", "area", "resource", "archive", "person"]
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "capture", help="quick capture: save a note, link #projects and @people, learn facts"
+        "capture",
+        help="quick capture: save a note, link #projects and @people, learn facts ('-' reads stdin)",
     )
     p.add_argument("text", nargs="+")
     p.add_argument("--json", action="store_true")
@@ -86,8 +88,11 @@ def _fact_line(result: FactResult) -> str:
 
 
 def cmd_capture(args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
+    if text == "-":  # private text: from stdin, not the process list
+        text = sys.stdin.read()
     with open_engine(args) as engine:
-        result: CaptureResult = engine.memory.capture(" ".join(args.text))
+        result: CaptureResult = engine.memory.capture(text)
     if args.json:
         print_json(result)
         return EXIT_OK
