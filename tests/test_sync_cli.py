@@ -106,6 +106,12 @@ def test_setup_pair_join_sync_status_devices_revoke(tmp_path: Path, server: tupl
         devices
     ) == 2
 
+    # the OS scheduler's heartbeat syncs too
+    assert run_cli(*a, "note", "add", "written before the heartbeat").returncode == 0
+    beat = run_cli(*a, "heartbeat", "run", "--role", "checkins", "--json")
+    assert beat.returncode == 0, beat.stderr
+    assert json.loads(run_cli(*a, "sync", "status", "--json").stdout)["pending"] == 0
+
     rotated = run_cli(*a, "sync", "rotate-key")
     assert rotated.returncode == 0 and "blobs re-sealed" in rotated.stdout
     assert run_cli(*b, "sync", "now").returncode == 0  # b takes the new key and still reads everything
