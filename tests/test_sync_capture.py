@@ -151,3 +151,32 @@ def test_migration_6_records_existing_rows_once_for_a_first_sync(tmp_path: Path)
     versions = conn.execute("SELECT count(*) FROM sync_rows WHERE table_name = 'notes'").fetchone()[0]
     assert versions == 5
     conn.close()
+
+
+def test_one_statement_touching_more_rows_than_the_counter_holds_keeps_the_clock_sorted(
+    engine: Engine,
+) -> None:
+    db = engine._session.db
+    with db.atomic() as conn:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('hlc.last', '9000000000000:99990:dev') "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        )
+        conn.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30) "
+            "INSERT INTO notes (id, body, day, created_at, updated_at) "
+            "SELECT 'bulk-' || i, 'b', '2026-01-01', 't', 't' FROM n"
+        )
+    hlcs = [r[0] for r in db.query("SELECT hlc FROM changes WHERE row_id LIKE 'bulk-%' ORDER BY seq")]
+    assert len(hlcs) == 30 and hlcs == sorted(hlcs) and len(set(hlcs)) == 30
+    assert all(len(h.split(":")[1]) == 5 for h in hlcs)
+    assert hlcs[-1].startswith("9000000000001:")  # borrowed the next millisecond
+
+
+def test_the_python_clock_follows_the_same_rules() -> None:
+    from engine.store.outbox import next_hlc
+
+    assert next_hlc(None, 5, "d") == "0000000000005:00000:d"
+    assert next_hlc("0000000000005:00007:x", 3, "d") == "0000000000005:00008:d"  # never backwards
+    assert next_hlc("0000000000005:99999:x", 5, "d") == "0000000000006:00000:d"
+    assert next_hlc("0000000000005:00007:x", 9, "d") == "0000000000009:00000:d"

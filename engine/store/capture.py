@@ -86,11 +86,15 @@ def key_expr(table: str, alias: str) -> str:
 _NOW_MS = "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
 _LAST = f"(SELECT value FROM meta WHERE key = '{HLC_KEY}')"
 _DEVICE = "COALESCE((SELECT value FROM meta WHERE key = 'device_id'), 'local')"
+_LAST_MS = f"CAST(substr({_LAST}, 1, 13) AS INTEGER)"
+_LAST_COUNTER = f"CAST(substr({_LAST}, 15, 5) AS INTEGER)"
+# The counter keeps five digits (the clock sorts as text): past 99,999 changes in one millisecond
+# (one statement touching that many rows) the clock borrows the next millisecond.
 _NEXT_HLC = (
-    f"CASE WHEN {_LAST} IS NULL OR {_NOW_MS} > CAST(substr({_LAST}, 1, 13) AS INTEGER) "
+    f"CASE WHEN {_LAST} IS NULL OR {_NOW_MS} > {_LAST_MS} "
     f"THEN printf('%013d:%05d:%s', {_NOW_MS}, 0, {_DEVICE}) "
-    f"ELSE printf('%013d:%05d:%s', CAST(substr({_LAST}, 1, 13) AS INTEGER), "
-    f"CAST(substr({_LAST}, 15, 5) AS INTEGER) + 1, {_DEVICE}) END"
+    f"WHEN {_LAST_COUNTER} >= 99999 THEN printf('%013d:%05d:%s', {_LAST_MS} + 1, 0, {_DEVICE}) "
+    f"ELSE printf('%013d:%05d:%s', {_LAST_MS}, {_LAST_COUNTER} + 1, {_DEVICE}) END"
 )
 
 

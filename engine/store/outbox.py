@@ -15,6 +15,7 @@ from typing import Any
 from engine.store import meta
 
 HLC_META_KEY = "hlc.last"
+MAX_COUNTER = 99_999
 
 
 def next_hlc(last: str | None, now_ms: int, device_id: str) -> str:
@@ -25,6 +26,8 @@ def next_hlc(last: str | None, now_ms: int, device_id: str) -> str:
         last_ms, last_counter = int(ms_text), int(counter_text)
     if now_ms > last_ms:
         ms, counter = now_ms, 0
+    elif last_counter >= MAX_COUNTER:  # five digits keep the clock sortable as text
+        ms, counter = last_ms + 1, 0
     else:
         ms, counter = last_ms, last_counter + 1
     return f"{ms:013d}:{counter:05d}:{device_id}"
