@@ -277,6 +277,22 @@ def type_text(page: Page, label: str, text: str, *, delay_ms: int = TYPING_DELAY
     return target
 
 
+def scroll_until(page: Page, target: Locator, *, steps: int = 20) -> None:
+    """Scroll the page under the mouse with the wheel, as a person does, until `target` is on screen.
+
+    Long screens (Settings) are lazy lists: a card joins the page only once scrolled near, so a
+    field below the fold does not exist until then. Bounded: `steps` turns of the wheel.
+    """
+    size = page.viewport_size or DESKTOP
+    page.mouse.move(size["width"] / 2, size["height"] / 2)
+    for _ in range(steps):
+        if target.count() and target.first.is_visible():
+            return
+        page.mouse.wheel(0, 400)
+        page.wait_for_timeout(300)
+    expect(target.first).to_be_visible()
+
+
 def button(page: Page, name: str) -> Locator:
     """A button by its text, or an icon button by its tooltip."""
     return page.get_by_role("button", name=name, exact=True).or_(

@@ -35,6 +35,7 @@ from testkit.browser import (
     field,
     open_app,
     require_chromium,
+    scroll_until,
     serve_app,
     shoot_both,
     shown,
@@ -290,9 +291,11 @@ def test_settings(page: Page, shots: Screenshots) -> None:
     expect(field(page, "Active hours")).to_be_visible()
     shoot_both(page, shots, "settings", button(page, "Lock now"))
     page.set_viewport_size(PHONE)
+    scroll_until(page, field(page, "Quiet hours"))
     enter_text(page, "Quiet hours", "23-6")
     button(page, "Save hours").click()
     expect(shown(page, "Hours saved.")).to_be_visible()
+    scroll_until(page, field(page, "Confirm new passphrase"))
     enter_text(page, "Current passphrase", "wrong passphrase")
     enter_text(page, "New passphrase", "a new calm river")
     enter_text(page, "Confirm new passphrase", "a new calm river")

@@ -52,9 +52,10 @@ def test_bundled_catalog_lists_the_demo_coaches_by_domain_and_language():
         ("stoic", "Wisdom"),
         ("health", "Health"),
         ("wealth", "Wealth"),
+        ("dyno", "Health"),
     }
     assert all(e.size == Path(e.url).stat().st_size and len(e.sha256) == 64 for e in entries)
-    assert [e.id for e in catalog_mod.browse(entries, domain="health")] == ["health"]
+    assert sorted(e.id for e in catalog_mod.browse(entries, domain="health")) == ["dyno", "health"]
     assert [e.id for e in catalog_mod.browse(entries, language="en", text="debt")] == ["wealth"]
     assert catalog_mod.browse(entries, language="fr") == []
     listed = run_cli("coach", "list", "--catalog", "--domain", "Wisdom", "--json", passphrase=None)
@@ -110,6 +111,7 @@ def test_first_start_installs_the_bundled_coaches_once(tmp_path: Path, models: M
     with Engine.create(tmp_path / "p", PASSPHRASE, models=models) as engine:
         first = engine.coaches.install_bundled()
         assert sorted((r.coach_id, r.action, r.embedded) for r in first) == [
+            ("dyno", "installed", False),
             ("health", "installed", False),
             ("stoic", "installed", False),
             ("wealth", "installed", False),

@@ -416,3 +416,43 @@ def test_a_web_catalog_cannot_point_at_local_files(tmp_path: Path) -> None:
             pytest.raises(PackError),
         ):
             engine.coaches.install("sneaky", catalog=f"{base}/catalog.json")
+
+
+def broken_gzip(handler: http.server.BaseHTTPRequestHandler) -> None:
+    body = b"\x1f\x8b\x08\x00 definitely not a gzip stream"
+    handler.send_response(200)
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+def test_a_catalog_with_a_broken_gzip_body_is_refused_in_words() -> None:
+    with (
+        hostile_server({"/catalog.json": broken_gzip}) as base,
+        pytest.raises(PackError, match="could not fetch"),
+    ):
+        catalog.load_catalog(f"{base}/catalog.json")
+
+
+def test_a_stale_part_of_another_file_is_replaced_not_fatal(packs: dict[str, Path], tmp_path: Path) -> None:
+    """A `.part` left by an interrupted download of another version, as long as this pack: the
+    checksum fails once, and the download starts over instead of failing the install."""
+    from testkit.coaches import FileServer
+
+    served = tmp_path / "served"
+    served.mkdir()
+    target = served / "sleep.coach"
+    target.write_bytes(packs["1.0"].read_bytes())
+    dest = tmp_path / "packs" / "sleep.coach"
+    dest.parent.mkdir()
+    (dest.parent / "sleep.coach.part").write_bytes(b"\0" * target.stat().st_size)
+    with FileServer(served).serve() as base:
+        catalog.download(
+            f"{base}/sleep.coach",
+            dest,
+            sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
+            size=target.stat().st_size,
+        )
+    assert dest.read_bytes() == target.read_bytes()
+    assert not (dest.parent / "sleep.coach.part").exists()

@@ -28,6 +28,7 @@ from testkit.browser import (
     field,
     open_app,
     require_chromium,
+    scroll_until,
     serve_app,
     shown,
 )
@@ -36,19 +37,6 @@ from testkit.notes_sources import VaultSpec, write_vault
 pytestmark = pytest.mark.browser
 
 PASSPHRASE = "a calm river at dawn"
-
-
-def scroll_until(page: Page, target: Locator) -> None:
-    """Scroll the settings list with the mouse wheel until `target` is on screen (the list builds
-    its cards lazily, and a card's lower part only joins the page once scrolled into view)."""
-    size = page.viewport_size or DESKTOP
-    page.mouse.move(size["width"] / 2, size["height"] / 2)
-    for _ in range(20):
-        if target.count() and target.first.is_visible():
-            return
-        page.mouse.wheel(0, 400)
-        page.wait_for_timeout(300)
-    expect(target.first).to_be_visible()
 
 
 def export_field(page: Page) -> Locator:

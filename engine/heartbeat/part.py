@@ -222,7 +222,13 @@ class Heartbeat(Part):
     # A · weekly synthesis
     def _role_synthesis(self, now: datetime, notify_os: bool) -> tuple[RoleResult, dict[str, Any] | None]:
         db = self._s.db
-        changes = int(db.query_one("SELECT coalesce(max(seq), 0) FROM changes")[0])
+        # Only what the index holds counts: every synced table writes to `changes` (the tacit
+        # knowledge document, settings, sync history), and none of those needs re-embedding.
+        changes = int(
+            db.query_one(
+                "SELECT coalesce(max(seq), 0) FROM changes WHERE table_name IN ('notes', 'facts', 'entities')"
+            )[0]
+        )
         state = self._role_state("synthesis")
         if not db.query_one("SELECT 1 FROM entities LIMIT 1") and not db.query_one(
             "SELECT 1 FROM facts LIMIT 1"
@@ -325,7 +331,13 @@ class Heartbeat(Part):
     def _role_index(self, now: datetime) -> tuple[RoleResult, dict[str, Any] | None]:
         db = self._s.db
         state = self._role_state("index")
-        changes = int(db.query_one("SELECT coalesce(max(seq), 0) FROM changes")[0])
+        # Only what the index holds counts: every synced table writes to `changes` (the tacit
+        # knowledge document, settings, sync history), and none of those needs re-embedding.
+        changes = int(
+            db.query_one(
+                "SELECT coalesce(max(seq), 0) FROM changes WHERE table_name IN ('notes', 'facts', 'entities')"
+            )[0]
+        )
         if changes <= int(state.get("changes_seq", 0)):
             return RoleResult("index", False, "nothing changed"), state
         report = self._memory.refresh_index()
