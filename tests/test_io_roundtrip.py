@@ -132,3 +132,28 @@ def test_a_damaged_export_is_refused_and_leaves_no_profile(tmp_path: Path) -> No
     assert not (tmp_path / "b").exists()
     with pytest.raises(ProfileExists):
         Engine.restore(tmp_path / "a.zip", tmp_path / "a", PASSPHRASE)
+
+
+def test_an_export_carries_no_device_secrets_and_a_restore_is_a_new_device(tmp_path: Path) -> None:
+    """The sync account's key ring, this device's private signing key, its id and its clock stay on
+    the device: an unencrypted export would show them, and a restore would clone the device."""
+    from testkit.sync_server import sync_server
+
+    home = tmp_path / "p"
+    with (
+        sync_server(tmp_path / "server") as server,
+        Engine.create(home, PASSPHRASE, use_embedder=False) as engine,
+    ):
+        engine.notes.add("Tempo run on Thursday")
+        engine.sync.setup(server.url)
+        engine.sync.now()
+        original_device = engine.sync.status().device_id
+        export = engine.io.export(tmp_path / "export.zip").path
+    with zipfile.ZipFile(export) as archive:
+        meta = [json.loads(line) for line in archive.read("data/meta.jsonl").decode().splitlines() if line]
+    keys = {row["key"] for row in meta}
+    assert not any(k.startswith("sync.") for k in keys) and not keys & {"device_id", "hlc.last"}
+    with Engine.restore(export, tmp_path / "restored", PASSPHRASE) as restored:
+        assert [n.body for n in restored.notes.list()] == ["Tempo run on Thursday"]
+        status = restored.sync.status()
+        assert not status.configured and status.device_id and status.device_id != original_device

@@ -22,6 +22,11 @@ from engine.errors import ImportRejected
 from engine.store.connection import Connection
 
 SKIPPED_TABLES = frozenset({"schema_migrations"})
+DEVICE_BOUND = "key IN ('device_id', 'hlc.last') OR key LIKE 'sync.%'"
+"""`meta` keys that belong to this device, not to the coachee's data: its id, its clock, and its sync
+identity (the account's key ring and this device's private signing key). An export carrying them
+would hold those secrets in the clear (an unencrypted ZIP), and a profile restored from it would
+clone this device on the sync server; the restored profile keeps its own and pairs again."""
 BATCH = 2000
 
 
@@ -90,7 +95,10 @@ def rows(conn: Connection, table: str) -> Iterator[str]:
     """The table's rows as JSON lines (column → value), in storage order."""
     names = columns(conn, table)
     order = "ORDER BY rowid" if _has_rowid(conn, table) else ""
-    cursor = conn.execute(f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(table)} {order}")
+    device_bound = f" WHERE NOT ({DEVICE_BOUND})" if table == "meta" else ""
+    cursor = conn.execute(
+        f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(table)}{device_bound} {order}"
+    )
     while batch := cursor.fetchmany(BATCH):
         for row in batch:
             yield json.dumps(
@@ -124,7 +132,8 @@ def load(
     present = data_tables(conn)
     counts: dict[str, int] = {}
     for table in present:
-        conn.execute(f"DELETE FROM {quote(table)}")
+        kept = f" WHERE NOT ({DEVICE_BOUND})" if table == "meta" else ""  # this device's own identity
+        conn.execute(f"DELETE FROM {quote(table)}{kept}")
     for table, lines in tables.items():
         if table not in present:
             raise ImportRejected(f"data/{table}.jsonl", "is a table this version of the app does not have")
