@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
 
 from app.ui.app_prefs import PREFS_FILE, TAMPERED_NOTICE
 from app.ui.note_display import day_heading, day_title, full_date
@@ -104,8 +104,10 @@ def seed(home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, ExternalRequests]]:
-    """One seeded profile, one server, one unlocked page for the module."""
+def session(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[BrowserContext, str, ExternalRequests]]:
+    """One seeded profile, one server and one browser for the module; each test opens its own page."""
     executable = require_chromium()
     folder = tmp_path_factory.mktemp("views")
     seed(folder / "profile")
@@ -113,23 +115,27 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, Ex
         browser = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=PHONE)
         external = block_external_requests(context)
-        page = context.new_page()
-        page.set_default_timeout(UI_TIMEOUT_MS)
         expect.set_options(timeout=UI_TIMEOUT_MS)
-        open_app(page, server.url)
-        unlock(page, PASSPHRASE)
         try:
-            yield page, external
+            yield context, server.url, external
         finally:
             browser.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
 
 
 @pytest.fixture
-def page(session: tuple[Page, ExternalRequests]) -> Page:
-    page, external = session
+def page(session: tuple[BrowserContext, str, ExternalRequests]) -> Iterator[Page]:
+    """A fresh page, unlocked as a person does, so that no test depends on where another left off."""
+    context, url, external = session
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
     page.set_viewport_size(PHONE)
-    yield page
+    open_app(page, url)
+    unlock(page, PASSPHRASE)
+    try:
+        yield page
+    finally:
+        page.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
 
 
@@ -303,17 +309,15 @@ def test_settings(page: Page, shots: Screenshots) -> None:
     expect(shown(page, "The current passphrase is not right.")).to_be_visible()
 
     page.set_viewport_size(DESKTOP)
-    page.mouse.move(DESKTOP["width"] / 2, DESKTOP["height"] / 2)
-    page.mouse.wheel(0, 3000)  # the list builds its cards as they scroll into view
-    expect(shown(page, "Memory in use by models")).to_be_visible(timeout=60_000)
-    expect(button(page, "Save reasoner")).to_be_visible()
+    scroll_until(page, shown(page, "Memory in use by models"), steps=40)
+    scroll_until(page, button(page, "Save reasoner"))
     shots.take(page, "settings models desktop")
 
 
 def test_gallery(page: Page, shots: Screenshots) -> None:
     destination(page, "Gallery").click()
-    expect(button(page, "Chat with Stoic Mentor")).to_be_visible()
     expect(button(page, "Install Everyday Health Coach")).to_be_visible()
+    scroll_until(page, button(page, "Chat with Stoic Mentor"))  # the fourth card, below the fold on a phone
     shoot_both(page, shots, "gallery", button(page, "Chat with Stoic Mentor"))
     chip(page, "Health").click()
     expect(button(page, "Chat with Stoic Mentor")).to_have_count(0)

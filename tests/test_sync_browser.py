@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from engine.api import Engine
 from testkit.browser import (
@@ -27,6 +27,7 @@ from testkit.browser import (
     field,
     open_app,
     require_chromium,
+    scroll_until,
     serve_app,
     shown,
     unlock,
@@ -35,17 +36,6 @@ from testkit.sync_devices import PASSPHRASE, new_device
 from testkit.sync_server import sync_server
 
 pytestmark = pytest.mark.browser
-
-
-def scroll_to(page: Page, label: str) -> None:
-    size = page.viewport_size or DESKTOP
-    page.mouse.move(size["width"] / 2, size["height"] / 2)
-    for _ in range(20):
-        if field(page, label).count() and field(page, label).first.is_visible():
-            return
-        page.mouse.wheel(0, 400)
-        page.wait_for_timeout(300)
-    expect(field(page, label)).to_be_visible()
 
 
 @pytest.mark.parametrize("size", [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")])
@@ -77,7 +67,7 @@ def test_join_sync_and_pair_from_settings(tmp_path: Path, size: dict[str, int]) 
                     open_app(page, app.url)
                     unlock(page, PASSPHRASE)
                     button(page, "Settings").click()
-                    scroll_to(page, "Pairing code or link")
+                    scroll_until(page, field(page, "Pairing code or link"))
                     shots.take(page, "sync off")
                     enter_text(page, "Pairing code or link", offer.uri)
                     button(page, "Join").click()
