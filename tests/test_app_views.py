@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
 from app.ui.app_prefs import PREFS_FILE, TAMPERED_NOTICE
 from app.ui.note_display import day_heading, day_title, full_date
@@ -104,10 +104,9 @@ def seed(home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def session(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[BrowserContext, str, ExternalRequests]]:
-    """One seeded profile, one server and one browser for the module; each test opens its own page."""
+def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, ExternalRequests]]:
+    """One seeded profile, one server, one unlocked page for the module; each test starts from its
+    own destination (a tab or a button), so the order of the tests does not matter."""
     executable = require_chromium()
     folder = tmp_path_factory.mktemp("views")
     seed(folder / "profile")
@@ -115,27 +114,23 @@ def session(
         browser = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=PHONE)
         external = block_external_requests(context)
+        page = context.new_page()
+        page.set_default_timeout(UI_TIMEOUT_MS)
         expect.set_options(timeout=UI_TIMEOUT_MS)
+        open_app(page, server.url)
+        unlock(page, PASSPHRASE)
         try:
-            yield context, server.url, external
+            yield page, external
         finally:
             browser.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
 
 
 @pytest.fixture
-def page(session: tuple[BrowserContext, str, ExternalRequests]) -> Iterator[Page]:
-    """A fresh page, unlocked as a person does, so that no test depends on where another left off."""
-    context, url, external = session
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
+def page(session: tuple[Page, ExternalRequests]) -> Iterator[Page]:
+    page, external = session
     page.set_viewport_size(PHONE)
-    open_app(page, url)
-    unlock(page, PASSPHRASE)
-    try:
-        yield page
-    finally:
-        page.close()
+    yield page
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
 
 
