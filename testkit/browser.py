@@ -56,6 +56,7 @@ UI_TIMEOUT_MS = 20_000
 ENTER_ATTEMPTS = 3
 ENTER_SETTLE_MS = 5_000
 FOCUS_SETTLE_MS = 400
+FOCUS_ATTEMPTS = 6
 UNLOCK_TIMEOUT_MS = 15_000  # one Argon2id derivation, on a busy machine
 TYPING_DELAY_MS = 60
 """Between two keystrokes: a quick typist (about 200 characters a minute)."""
@@ -246,14 +247,13 @@ def focus_field(page: Page, label: str) -> Locator:
     unrelated to the app's own focus handling, which ``type_text`` then checks keystroke by keystroke.
     """
     target = field(page, label)
-    for attempt in range(ENTER_ATTEMPTS):
+    for attempt in range(FOCUS_ATTEMPTS):
         target.click()
-        page.wait_for_timeout(FOCUS_SETTLE_MS)
+        # A page that has just loaded may rebuild its tree more than once, later on a busy machine.
+        page.wait_for_timeout(FOCUS_SETTLE_MS * (attempt + 1))
         if has_focus(target):
             return target
-        if attempt == ENTER_ATTEMPTS - 1:
-            raise AssertionError(f"the field {label!r} did not keep the keyboard focus")
-    return target
+    raise AssertionError(f"the field {label!r} did not keep the keyboard focus")
 
 
 def type_text(page: Page, label: str, text: str, *, delay_ms: int = TYPING_DELAY_MS) -> Locator:

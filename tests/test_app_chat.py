@@ -39,6 +39,7 @@ from testkit.browser import (
     has_focus,
     open_app,
     require_chromium,
+    scroll_until,
     serve_app,
     type_text,
     unlock,
@@ -208,7 +209,7 @@ def test_chat_tab_reopens_the_coach_last_chatted_with(
         note = f"Checking in with {coach} {uuid.uuid4().hex[:6]}"
         send(page, note)
         destination(page, "Gallery").click()
-        expect(button(page, f"Chat with {coach}")).to_be_visible()
+        scroll_until(page, button(page, f"Chat with {coach}"))  # four cards: one may be below the fold
         open_chat(page)
         expect(chip(page, coach)).to_be_checked()
         expect(page.get_by_text(note, exact=True)).to_be_visible()
