@@ -27,6 +27,7 @@ from testkit.browser import (
     Screenshots,
     block_external_requests,
     button,
+    create_profile,
     destination,
     enter_text,
     field,
@@ -98,8 +99,7 @@ def test_first_run_note_survives_reload_and_unlock(
         shots.take(page, "passphrases do not match")
         assert not Engine.exists(profile_home)
 
-        enter_text(page, "Confirm passphrase", PASSPHRASE)
-        button(page, "Create profile").click()
+        create_profile(page, PASSPHRASE)  # both fields again, as a person fixing the typo does
         # Onboarding comes first; it can be skipped.
         expect(page.get_by_text("What would you like to work on?")).to_be_visible()
         button(page, "Skip for now").click()
