@@ -71,6 +71,12 @@ LOCAL_ONLY: frozenset[str] = frozenset(
         "import_sources",  # what this device imported from where (the imported notes themselves sync)
         "schema_migrations",
         "sync_rows",
+        # a coach creator's drafts stay on the machine that holds the books (engine/studio)
+        "studio_drafts",
+        "studio_sources",
+        "studio_pages",
+        "studio_chunks",
+        "studio_turns",
     }
 )
 

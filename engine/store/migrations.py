@@ -18,6 +18,7 @@ from engine.store.schema import (
     INITIAL_SCHEMA,
     KNOWLEDGE_VECTORS_SCHEMA,
     MEMORY_SCHEMA,
+    STUDIO_SCHEMA,
     TRAINING_SCHEMA,
 )
 
@@ -79,6 +80,11 @@ def m007_imports(conn: Connection) -> None:
     run_script(conn, IMPORTS_SCHEMA)
 
 
+def m008_studio(conn: Connection) -> None:
+    """The coach studio's drafts: sources, extracted pages, chunks and preview turns (engine/studio)."""
+    run_script(conn, STUDIO_SCHEMA)
+
+
 def m006_sync_capture(conn: Connection) -> None:
     """Sync: changes captured by triggers on every synced table (engine/store/capture.py), per-row
     versions, kept history; rows written before this migration are recorded once for a first sync."""
@@ -97,6 +103,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (5, "training", m005_training),
     (6, "sync_capture", m006_sync_capture),
     (7, "imports", m007_imports),
+    (8, "studio", m008_studio),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1][0]

@@ -366,3 +366,66 @@ CREATE INDEX activities_day ON activities (day, seq);
 CREATE INDEX activities_started ON activities (started_at);
 CREATE INDEX activities_sha ON activities (sha256);
 """
+
+
+# Migration 8: the coach studio's drafts (engine/studio): a creator's sources as extracted page by
+# page, the chunks made from them, and the preview turns its analytics count. Local only (capture.py).
+STUDIO_SCHEMA = """
+CREATE TABLE studio_drafts (
+    id          TEXT PRIMARY KEY,
+    coach_id    TEXT NOT NULL UNIQUE,
+    body        TEXT NOT NULL,          -- JSON: name, version, domain, persona, soul, agent, examples, playbook, changelog
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+CREATE TABLE studio_sources (
+    id          TEXT PRIMARY KEY,
+    draft_id    TEXT NOT NULL REFERENCES studio_drafts(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,          -- the file's name
+    code        TEXT NOT NULL,          -- letters only: the prefix of its passages' citation ids
+    bytes       INTEGER NOT NULL,
+    title       TEXT NOT NULL DEFAULT '',
+    author      TEXT NOT NULL DEFAULT '',
+    origin      TEXT NOT NULL DEFAULT '',
+    licence     TEXT NOT NULL DEFAULT '',
+    next_ref    INTEGER NOT NULL DEFAULT 1,
+    added_at    TEXT NOT NULL,
+    UNIQUE (draft_id, code)
+);
+
+CREATE TABLE studio_pages (
+    source_id   TEXT NOT NULL REFERENCES studio_sources(id) ON DELETE CASCADE,
+    number      INTEGER NOT NULL,
+    text        TEXT NOT NULL,
+    flag        TEXT,                   -- NULL, 'no-text', 'images' or 'chart'
+    reason      TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (source_id, number)
+);
+
+CREATE TABLE studio_chunks (
+    id          TEXT PRIMARY KEY,
+    draft_id    TEXT NOT NULL REFERENCES studio_drafts(id) ON DELETE CASCADE,
+    source_id   TEXT NOT NULL REFERENCES studio_sources(id) ON DELETE CASCADE,
+    ref         TEXT NOT NULL,          -- the citation id, kept across versions
+    position    REAL NOT NULL,
+    title       TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    excluded    INTEGER NOT NULL DEFAULT 0,
+    edited      INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (draft_id, ref)
+);
+CREATE INDEX studio_chunks_order ON studio_chunks (draft_id, source_id, position);
+
+CREATE TABLE studio_turns (
+    id          TEXT PRIMARY KEY,
+    draft_id    TEXT NOT NULL REFERENCES studio_drafts(id) ON DELETE CASCADE,
+    version     TEXT NOT NULL,
+    message     TEXT NOT NULL,
+    reply       TEXT NOT NULL,
+    moves       TEXT NOT NULL,          -- JSON list of move ids the reply made
+    passages    TEXT NOT NULL,          -- JSON list of citation ids it quoted
+    reasoner    TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+"""
