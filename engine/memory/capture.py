@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 Place = Literal["projects", "areas", "resources", "archives", "people", "inbox"]
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9#@\[])")
+_DUE = re.compile(r"\b(due|deadline|hand(?:ed)? in|submit(?:ted)? by)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(i|i'm|i've|i'll|i'd|my|me|we|our)\b", re.IGNORECASE)
 _MARKUP_TO_ENTITY = {"project": "project", "area": "area", "person": "person", "milestone": "project"}
 
@@ -189,6 +190,8 @@ def extract(
         # A dated line that is not a first-person statement logs something that happens: an event.
         # Events are never "replaced" by a later change of plans; they stay what happened.
         category = "event" if sentence_dates and not _FIRST_PERSON.search(sentence) else None
+        if sentence_dates and _DUE.search(sentence):
+            _set_deadlines(conn, in_sentence, sentence_dates[0], now=now, device_id=device_id)
         results.append(
             remember(
                 conn,
@@ -208,6 +211,19 @@ def extract(
     areas = entities_mod.list_entities(conn, type_="area")
     placement = _place(linked, spans, text, areas)
     return CaptureResult(note, mentions, placement, results, dates, edges, created)
+
+
+def _set_deadlines(
+    conn: Connection, in_sentence: list[Entity], day: str, *, now: datetime, device_id: str
+) -> None:
+    """ "#q3-report is due next friday": the project's deadline becomes that day (a calendar date,
+    resolved when captured), so it counts down and checks in instead of living only in a sentence."""
+    projects = {e.id: e for e in in_sentence if e.type == "project" and e.status == "active"}
+    if len(projects) != 1:
+        return  # two projects in one "due" sentence: whose deadline it is stays the coachee's call
+    project = entities_mod.get(conn, next(iter(projects)))
+    if project.deadline != day:
+        entities_mod.set_deadline(conn, project, day, now=now, device_id=device_id)
 
 
 def _sentences(text: str) -> list[tuple[str, int]]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from engine.clock import iso_utc, new_id
 from engine.errors import NotFound, UsageError
+from engine.inference.dates import resolve_date
 from engine.store.connection import Connection
 
 ENTITY_TYPES = ("project", "area", "resource", "archive", "person")
@@ -53,13 +54,26 @@ def _row(row: tuple) -> Entity:
     )
 
 
-def _validate_deadline(deadline: str | None) -> str | None:
-    if deadline is None or deadline == "":
+def _validate_deadline(deadline: str | None, today: date) -> str | None:
+    """A deadline is always stored as a calendar day (`YYYY-MM-DD`), whatever way it was written.
+
+    Words a person types ("next friday", "March 3") are resolved against `today` once, here: kept as
+    text they could never be counted down, sorted or checked in on, and would read "Due next friday"
+    long after that Friday had passed.
+    """
+    text = (deadline or "").strip()
+    if not text:
         return None
     try:
-        return datetime.fromisoformat(deadline).date().isoformat() if len(deadline) <= 10 else deadline
+        return datetime.fromisoformat(text).date().isoformat()
     except ValueError:
-        raise UsageError(f"deadline {deadline!r} is not a date (YYYY-MM-DD)") from None
+        pass
+    resolved = resolve_date(text, today)
+    if resolved is None:
+        raise UsageError(
+            f"deadline {text!r} is not a date: write it as YYYY-MM-DD or in words such as 'next friday'"
+        )
+    return resolved.isoformat()
 
 
 def create(
@@ -86,7 +100,7 @@ def create(
         name,
         tuple(aliases),
         "active",
-        _validate_deadline(deadline),
+        _validate_deadline(deadline, now.date()),
         "",
         stamp,
         stamp,
@@ -192,7 +206,7 @@ def set_status(conn: Connection, entity: Entity, status: str, *, now: datetime, 
 def set_deadline(
     conn: Connection, entity: Entity, deadline: str | None, *, now: datetime, device_id: str
 ) -> Entity:
-    return _update(conn, entity, now, device_id, deadline=_validate_deadline(deadline))
+    return _update(conn, entity, now, device_id, deadline=_validate_deadline(deadline, now.date()))
 
 
 def set_summary(conn: Connection, entity: Entity, summary_md: str) -> None:

@@ -4,6 +4,12 @@ A changed fact is never edited in place: the old row becomes `superseded` and po
 (`superseded_by`), so the lineage is kept and "what did I believe on date X" has an answer: the facts
 written by then whose successor (if any) was written after. Only an explicit, confirmed purge removes
 a fact, and the purge is logged (without the content).
+
+A fact that simply stops being true, with nothing to replace it ("I no longer coach the juniors"), is
+retired: it leaves what stands now like a replaced fact (`superseded`, but with no successor) and stays
+in the history. When it was retired is an edge `retired` from the fact to what it was about (each
+entity, or its note), so that the moment syncs with the row and "what did I believe then" still
+includes it before that day, without a schema change to the synced `facts` table.
 """
 
 from __future__ import annotations
@@ -127,11 +133,48 @@ def get_many(conn: Connection, seqs: Sequence[int]) -> dict[int, Fact]:
     return {int(r[0]): _row(r[1:]) for r in rows}
 
 
+RETIRED_EDGE = "retired"
+
+
+def is_retired(fact: Fact) -> bool:
+    """Retired (no longer true, nothing replaced it) rather than replaced by a newer version."""
+    return fact.status == "superseded" and fact.superseded_by is None
+
+
+def not_active_reason(fact: Fact) -> str:
+    """Why a fact can no longer change, for an error message that names what happened to it."""
+    if is_retired(fact):
+        return f"fact {fact.id} was retired; add a new fact instead"
+    return f"fact {fact.id} was already replaced by {fact.superseded_by}; change that one instead"
+
+
 def mark_superseded(conn: Connection, old: Fact, new: Fact, *, now: datetime, device_id: str) -> Fact:
     if old.status != "active":
-        raise UsageError(f"fact {old.id} is already superseded by {old.superseded_by}")
+        raise UsageError(not_active_reason(old))
     conn.execute("UPDATE facts SET status = 'superseded', superseded_by = ? WHERE id = ?", (new.id, old.id))
     return get(conn, old.id)
+
+
+def retire(conn: Connection, fact: Fact, *, now: datetime, device_id: str) -> Fact:
+    """Take a fact out of what stands now, keeping it (and when it was retired) in the history."""
+    if fact.status != "active":
+        raise UsageError(not_active_reason(fact))
+    conn.execute("UPDATE facts SET status = 'superseded', superseded_by = NULL WHERE id = ?", (fact.id,))
+    stamp = iso_utc(now)
+    for target in fact.related_entities or ((fact.note_id,) if fact.note_id else ()):
+        conn.execute(
+            "INSERT OR IGNORE INTO edges (id, src_id, dst_id, kind, weight, created_at) VALUES (?, ?, ?, ?, 1.0, ?)",
+            (new_id(now), fact.id, target, RETIRED_EDGE, stamp),
+        )
+    return get(conn, fact.id)
+
+
+def retired_at(conn: Connection, fact_id: str) -> str | None:
+    """When a retired fact was retired (None for a fact retired with nothing to hang the date on)."""
+    row = conn.execute(
+        "SELECT min(created_at) FROM edges WHERE src_id = ? AND kind = ?", (fact_id, RETIRED_EDGE)
+    ).fetchone()
+    return str(row[0]) if row and row[0] else None
 
 
 def active_for(conn: Connection, *, entity_ids: Sequence[str], category: str | None = None) -> list[Fact]:
@@ -165,14 +208,16 @@ def for_entity(conn: Connection, entity_id: str, *, include_superseded: bool = T
 
 
 def as_of(conn: Connection, moment: datetime, *, entity_id: str | None = None) -> list[Fact]:
-    """The facts that were current at `moment`: written by then, not yet superseded then."""
+    """The facts that were current at `moment`: written by then, not yet superseded or retired then."""
     stamp = iso_utc(moment)
     join = "JOIN fact_entities fe ON fe.fact_id = f.id AND fe.entity_id = ? " if entity_id else ""
+    retired = f"(SELECT min(r.created_at) FROM edges r WHERE r.src_id = f.id AND r.kind = '{RETIRED_EDGE}')"
     rows = conn.execute(
         f"SELECT {', '.join('f.' + c.strip() for c in _COLUMNS.split(','))} FROM facts f {join}"
         "LEFT JOIN facts s ON s.id = f.superseded_by "
-        "WHERE f.timestamp <= ? AND (f.superseded_by IS NULL OR s.timestamp > ?) ORDER BY f.timestamp",
-        ((entity_id,) if entity_id else ()) + (stamp, stamp),
+        "WHERE f.timestamp <= ? AND (f.status = 'active' OR s.timestamp > ? "
+        f"OR (f.superseded_by IS NULL AND {retired} > ?)) ORDER BY f.timestamp",
+        ((entity_id,) if entity_id else ()) + (stamp, stamp, stamp),
     ).fetchall()
     return [_row(r) for r in rows]
 

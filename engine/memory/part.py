@@ -9,7 +9,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,8 +57,9 @@ class EntityPage:
     entity: Entity
     summary_md: str
     active: list[tuple[Fact, str]]  # (fact, tier)
-    history: list[Fact]  # superseded facts, oldest first
+    history: list[Fact]  # replaced and retired facts, oldest first
     neighbours: list[Entity]
+    retired_at: dict[str, str] = field(default_factory=dict)  # retired fact id → when (UTC stamp)
 
 
 @dataclass(frozen=True)
@@ -252,9 +253,14 @@ class Memory(Part):
             entity = entities_mod.resolve(conn, name_or_id)
             all_facts = facts_mod.for_entity(conn, entity.id)
             neighbours = [entities_mod.get(conn, n) for n in graph_mod.neighbours(conn, entity.id)]
+            retired = {
+                f.id: when
+                for f in all_facts
+                if facts_mod.is_retired(f) and (when := facts_mod.retired_at(conn, f.id))
+            }
         active = [(f, str(f.tier(now))) for f in reversed(all_facts) if f.status == "active"]
         history = [f for f in all_facts if f.status == "superseded"]
-        return EntityPage(entity, entity.summary_md, active, history, neighbours)
+        return EntityPage(entity, entity.summary_md, active, history, neighbours, retired)
 
     def graph(self, *, include_archived: bool = True) -> dict[str, Any]:
         db = self._s.db
@@ -300,6 +306,21 @@ class Memory(Part):
             )
             self._refresh_summaries(conn, list(result.fact.related_entities))
             return result
+
+    def retire_fact(self, fact_id: str) -> Fact:
+        """The coachee says a fact no longer holds and nothing replaces it: it leaves what stands
+        now and stays in the history (DESIGN.md §5: nothing is deleted but by an explicit purge)."""
+        db = self._s.db
+        with db.atomic() as conn:
+            fact = facts_mod.retire(conn, facts_mod.get(conn, fact_id), **self._s.stamp())
+            self._refresh_summaries(conn, list(fact.related_entities))
+            return fact
+
+    def fact_retired_at(self, fact_id: str) -> str | None:
+        """When a retired fact was retired (a UTC stamp), or None if it was not retired."""
+        db = self._s.db
+        with db.lock:
+            return facts_mod.retired_at(db.conn, fact_id)
 
     def get_fact(self, fact_id: str) -> Fact:
         db = self._s.db

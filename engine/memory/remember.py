@@ -115,9 +115,7 @@ def supersede(
     """The coachee says explicitly that a fact changed: the new one replaces it, same entities."""
     old = facts_mod.get(conn, fact_id)
     if old.status != "active":
-        raise UsageError(
-            f"fact {fact_id} was already replaced by {old.superseded_by}; change that one instead"
-        )
+        raise UsageError(facts_mod.not_active_reason(old))
     new = facts_mod.insert(
         conn,
         content,
