@@ -4,7 +4,8 @@ Rules (DESIGN.md §6, role C):
 - a project with a deadline within 48 hours (not completed or archived), once per deadline;
 - an area untouched for more than 7 days, once per quiet spell (a touch starts a new spell);
 - each coach at its rhythm — daily, weekly or bi-weekly — once per period;
-- only inside the coachee's active hours, never inside quiet hours.
+- only inside the coachee's active hours, never inside quiet hours (``silence_reason`` says which
+  kept a run quiet).
 Nothing here sends anything; the caller delivers with a dedupe key, so a repeat is harmless.
 """
 
@@ -44,6 +45,11 @@ class CoachInfo:
     id: str
     name: str
     frequency: str | None
+    talked: bool = True  # whether the coachee has written to this coach yet
+
+
+FIRST_QUESTION = "What would you like to work on first?"
+FOLLOW_UP_QUESTION = "What went well since we last spoke, and what is on your mind now?"
 
 
 def in_window(moment: datetime, window: HourWindow) -> bool:
@@ -53,9 +59,26 @@ def in_window(moment: datetime, window: HourWindow) -> bool:
 
 
 def may_speak(moment: datetime, active: list[HourWindow], quiet: HourWindow | None) -> bool:
+    return silence_reason(moment, active, quiet) is None
+
+
+def hours_text(windows: list[HourWindow]) -> str:
+    """[8-21] → '8–21'; [7-9, 19-22] → '7–9 and 19–22': hours as a person says them."""
+    spans = [f"{w.start}–{w.end}" for w in windows]
+    return " and ".join(spans) if len(spans) < 3 else ", ".join(spans[:-1]) + " and " + spans[-1]
+
+
+def silence_reason(moment: datetime, active: list[HourWindow], quiet: HourWindow | None) -> str | None:
+    """Why no check-in may arrive at ``moment``, in words, or None when the hours allow one.
+
+    "No new check-ins" alone reads like a broken heartbeat at 22:15; naming the hours that kept it
+    quiet tells the coachee it works and where to change it."""
     if quiet is not None and in_window(moment, quiet):
-        return False
-    return any(in_window(moment, w) for w in (active or DEFAULT_ACTIVE))
+        return f"quiet hours {hours_text([quiet])}"
+    windows = active or DEFAULT_ACTIVE
+    if not any(in_window(moment, w) for w in windows):
+        return f"outside your active hours {hours_text(windows)}"
+    return None
 
 
 def period_key(frequency: str, day: date) -> str:
@@ -90,14 +113,20 @@ def due_check_ins(
         if timedelta(0) <= left <= DEADLINE_HORIZON:
             days = (p.deadline - now.date()).days
             when = "today" if days == 0 else "tomorrow" if days == 1 else f"on {p.deadline.isoformat()}"
+            question = f"What is the one thing that would move {p.name} forward before the deadline?"
             out.append(
                 CheckIn(
                     "deadline",
                     f"{p.name} is due {when}",
-                    f"What is the one thing that would move {p.name} forward before the deadline?",
+                    question,
                     f"the deadline of {p.name} ({p.deadline.isoformat()}) is within 48 hours",
                     f"deadline:{p.id}:{p.deadline.isoformat()}",
-                    {"type": "open_chat", "coach_id": default_coach_id, "entity_id": p.id},
+                    {
+                        "type": "open_chat",
+                        "coach_id": default_coach_id,
+                        "entity_id": p.id,
+                        "question": question,
+                    },
                 )
             )
     for a in areas:
@@ -118,14 +147,15 @@ def due_check_ins(
     for c in coaches:
         if c.frequency not in FREQUENCIES:
             continue
+        question = FOLLOW_UP_QUESTION if c.talked else FIRST_QUESTION
         out.append(
             CheckIn(
                 "coach",
                 f"Check-in with {c.name}",
-                f"{c.name} asks: what went well since we last spoke, and what is on your mind now?",
+                f"{c.name} asks: {question[0].lower()}{question[1:]}",
                 f"your {c.frequency.replace('biweekly', 'bi-weekly')} check-in with {c.name}",
                 f"coach:{c.id}:{period_key(c.frequency, now.date())}",
-                {"type": "open_chat", "coach_id": c.id},
+                {"type": "open_chat", "coach_id": c.id, "question": question},
             )
         )
     return out

@@ -7,16 +7,25 @@ the app is open does not run a role the app is running.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from engine.clock import iso_utc
+from engine.clock import iso_utc, new_id
 from engine.errors import NotFound, UsageError
 from engine.heartbeat import jobs
-from engine.heartbeat.checkins import FREQUENCIES, AreaInfo, CoachInfo, ProjectInfo, due_check_ins
+from engine.heartbeat.checkins import (
+    DEFAULT_ACTIVE,
+    FREQUENCIES,
+    AreaInfo,
+    CoachInfo,
+    ProjectInfo,
+    due_check_ins,
+    silence_reason,
+)
 from engine.heartbeat.notify import CheckIn, InboxItem, deliver, os_notify
 from engine.heartbeat.notify import inbox as inbox_items
 from engine.heartbeat.notify import update as update_item
@@ -119,10 +128,16 @@ class Heartbeat(Part):
         self._settings.set(ACTIVE_HOURS, text or None)
 
     def checkin_hours(self) -> list[HourWindow]:
+        """The hours check-ins may arrive in: the coachee's own, else learned from when they write,
+        else 8–21 (a new profile has nothing to learn from, and an empty answer read as "never")."""
         text = self._settings.get(ACTIVE_HOURS)
         if text:
             return parse_windows(text)
-        return self._memory.active_hours()
+        return self._memory.active_hours() or list(DEFAULT_ACTIVE)
+
+    def active_hours_chosen(self) -> bool:
+        """Whether the coachee typed their active hours (else they are learned, or the default)."""
+        return bool(self._settings.get(ACTIVE_HOURS))
 
     def set_checkin_frequency(self, coach_id: str, frequency: str) -> None:
         if frequency not in (*FREQUENCIES, "off"):
@@ -280,24 +295,19 @@ class Heartbeat(Part):
 
     # C · proactive check-ins
     def _role_checkins(self, now: datetime, notify_os: bool) -> tuple[RoleResult, dict[str, Any] | None]:
-        db = self._s.db
+        active, quiet = self.checkin_hours(), self.quiet_hours()
+        closed = silence_reason(now, active, quiet)
+        if closed is not None:
+            return RoleResult("checkins", False, f"{closed} (it is {now:%H:%M})"), None
         projects, areas = self._snapshot()
-        with db.lock:
-            conn = db.conn
-            coaches = [
-                CoachInfo(r[0], r[1], self.checkin_frequency(r[0]))
-                for r in conn.execute(
-                    "SELECT id, name FROM coaches WHERE id NOT IN "
-                    "(SELECT substr(key, 15) FROM meta WHERE key LIKE 'coach.preview.%') ORDER BY seq"  # coaches.PREVIEW_KEY
-                ).fetchall()
-            ]
+        coaches = self._chosen_coaches()
         check_ins = due_check_ins(
             now,
             projects,
             areas,
             coaches,
-            active=self.checkin_hours(),
-            quiet=self.quiet_hours(),
+            active=active,
+            quiet=quiet,
             default_coach_id=coaches[0].id if coaches else None,
         )
         if self._training is not None:
@@ -305,16 +315,31 @@ class Heartbeat(Part):
             rest = rest_day_check_in(
                 self._training.load_spike(as_of=now.date()),
                 now,
-                active=self.checkin_hours(),
-                quiet=self.quiet_hours(),
+                active=active,
+                quiet=quiet,
                 coach_id="dyno" if "dyno" in ids else (ids[0] if ids else None),
             )
             if rest is not None:
                 check_ins.append(rest)
         if not check_ins:
-            return RoleResult("checkins", False, "nothing to say"), None
+            return RoleResult("checkins", False, "nothing due"), None
         sent = self._deliver(check_ins, now, notify_os)
-        return RoleResult("checkins", bool(sent), f"{len(sent)} check-in(s)", 0, sent), None
+        if not sent:
+            return RoleResult("checkins", False, "nothing new: what is due was sent already"), None
+        return RoleResult("checkins", True, f"{len(sent)} check-in(s)", 0, sent), None
+
+    def _chosen_coaches(self) -> list[CoachInfo]:
+        """The coaches the coachee chose (installed; a coach being previewed is not chosen yet), in
+        the order they were installed, each knowing whether the coachee has written to it: one they
+        never spoke to asks what to start with, not how things went "since we last spoke"."""
+        with self._s.db.lock:
+            rows = self._s.db.conn.execute(
+                "SELECT c.id, c.name, EXISTS (SELECT 1 FROM messages m WHERE m.coach_id = c.id "
+                "AND m.role = 'user') FROM coaches c WHERE c.id NOT IN "
+                "(SELECT substr(key, 15) FROM meta WHERE key LIKE 'coach.preview.%') "  # coaches.PREVIEW_KEY
+                "ORDER BY c.seq"
+            ).fetchall()
+        return [CoachInfo(r[0], r[1], self.checkin_frequency(r[0]), bool(r[2])) for r in rows]
 
     def _snapshot(self) -> tuple[list[ProjectInfo], list[AreaInfo]]:
         projects, areas = [], []
@@ -418,3 +443,44 @@ class Heartbeat(Part):
     def mark_read(self, item_id: str) -> None:
         with self._s.db.atomic() as conn:
             update_item(conn, item_id, now=self._s.clock(), action="read")
+
+    def open_check_in(self, item_id: str) -> str | None:
+        """Act on a check-in that leads to a chat: its question becomes the coach's message in that
+        coach's conversation (once, however often it is opened), and the item is marked read.
+
+        Returns the coach whose chat to show, or None when the check-in names no installed coach
+        (then any chat will do). Without this, "Open chat" showed a conversation that did not
+        contain the question the coachee had just tapped on."""
+        db = self._s.db
+        now = self._s.clock()
+        with db.atomic() as conn:
+            row = conn.execute("SELECT body, action FROM notifications WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise NotFound(f"no inbox item with id {item_id}")
+            action = json.loads(row[1])
+            coach_id = action.get("coach_id") if action.get("type") == "open_chat" else None
+            installed = (
+                coach_id and conn.execute("SELECT 1 FROM coaches WHERE id = ?", (coach_id,)).fetchone()
+            )
+            if not installed:
+                update_item(conn, item_id, now=now, action="read")
+                return None
+            asked = conn.execute(
+                "SELECT 1 FROM messages WHERE coach_id = ? AND json_extract(meta, '$.check_in') = ?",
+                (coach_id, item_id),
+            ).fetchone()
+            if asked is None:
+                conn.execute(
+                    "INSERT INTO messages (id, conversation_id, coach_id, role, content, meta, created_at) "
+                    "VALUES (?, ?, ?, 'assistant', ?, ?, ?)",
+                    (
+                        new_id(now),
+                        f"coach:{coach_id}",  # chat.conversation_id: one conversation per coach
+                        coach_id,
+                        str(action.get("question") or row[0]),
+                        json.dumps({"check_in": item_id}),
+                        iso_utc(now),
+                    ),
+                )
+            update_item(conn, item_id, now=now, action="read")
+        return str(coach_id)
