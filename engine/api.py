@@ -11,6 +11,7 @@ each a plain class over that session:
     engine.settings   typed settings over `meta`          engine.training   activities, load, goal confidence
     engine.sync       E2EE sync: push, pull, pairing, devices
     engine.io         export, restore; import from Obsidian, Google Keep, Apple Notes (IMAP)
+    engine.studio     the coach studio: a creator's draft → checked, signed, installed pack
 
 The errors a caller catches are in `engine.errors`, the data types it reads in `engine.types`; both
 are re-exported here as modules, so `from engine.api import Engine, errors, types` is all a caller
@@ -44,6 +45,7 @@ from engine.store import profile as profile_mod
 from engine.store.database import Database
 from engine.store.keys import KdfParams
 from engine.store.profile import ProfilePaths, default_home
+from engine.studio.part import Studio
 from engine.sync.part import Sync
 from engine.training.part import Training
 
@@ -153,6 +155,7 @@ class Engine:
         self.heartbeat = Heartbeat(session, self.memory, self.notes, self.settings, training=self.training)
         self.io = Io(session, self.notes, self.memory)
         self.sync = Sync(session)
+        self.studio = Studio(session, self.coaches, self.chat)
 
     # -- what every part shares ----------------------------------------------------------------
 

@@ -279,7 +279,7 @@ def build(
     progress: Progress | None = None,
     preview: int = 0,
     reuse: Path | str | None = None,
-    sign: Path | str | None = None,
+    sign: Path | str | signing.PublisherKey | None = None,
 ) -> BuildReport:
     """Build a pack from `src` into `out` (a `.coach` file or a directory).
 
@@ -291,7 +291,11 @@ def build(
     started = time.perf_counter()
     src = Path(src)
     config = _config(src)
-    publisher_key = signing.load_key(Path(sign)) if sign is not None else None
+    # A key file (the CLI), or a key already in memory (the studio keeps it encrypted in the profile
+    # and never writes it out in the clear to sign).
+    publisher_key = (
+        sign if isinstance(sign, signing.PublisherKey) else signing.load_key(Path(sign)) if sign is not None else None
+    )
     persona = str(config.get("persona", "mentor"))
     own_soul = (src / SOUL).read_text(encoding="utf-8") if (src / SOUL).is_file() else None
     soul = compose_soul(persona, own_soul)
