@@ -1,5 +1,9 @@
-"""`python -m app`: the same as the ``lifeos-app`` command."""
+"""`python -m app`: the same as the ``lifeos-app`` command.
+
+Guarded, so that a worker process started with ``spawn`` (which imports the main module again) does
+not start a second server."""
 
 from app.main import run
 
-run()
+if __name__ == "__main__":
+    run()

@@ -9,17 +9,22 @@ forbids third-party requests (see ``app.web_root``).
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import flet as ft
 
-from app.ui.root import App
-from app.ui.theme import apply_theme
 from app.web_root import APP_TITLE, prepare_web_root
-from engine.api import default_home
+
+UI_MODULE = "app.ui.root"
+"""The views and the engine behind them: about two seconds of imports on a two-core laptop. They are
+imported in a background thread while the server already answers and the browser downloads and
+compiles Flet's client (which takes longer), so the two overlap instead of following each other;
+the first browser session waits on Python's import lock if they are not in yet."""
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8550
@@ -29,7 +34,7 @@ DEFAULT_PORT = 8550
 class ServeOptions:
     """Where the profile lives and where the UI is served; resolved once, before Flet starts."""
 
-    home: Path
+    home: Path | None  # None: the engine's default profile folder, resolved once the engine is imported
     host: str
     port: int
 
@@ -50,28 +55,47 @@ def parse_options(argv: Sequence[str] | None = None, env: dict[str, str] | None 
     args = parser.parse_args(argv)
 
     if args.home is not None:
-        home = args.home.expanduser()
+        home: Path | None = args.home.expanduser().resolve()
     elif env.get("LIFEOS_HOME"):
-        home = Path(env["LIFEOS_HOME"]).expanduser()
+        home = Path(env["LIFEOS_HOME"]).expanduser().resolve()
     else:
-        home = default_home()
+        home = None
     host = args.host or env.get("LIFEOS_HOST") or DEFAULT_HOST
     try:
         port = args.port if args.port is not None else int(env.get("LIFEOS_PORT") or DEFAULT_PORT)
     except ValueError:
         parser.error(f"LIFEOS_PORT must be a number, got {env.get('LIFEOS_PORT')!r}")
-    return ServeOptions(home=home.resolve(), host=host, port=port)
+    return ServeOptions(home=home, host=host, port=port)
 
 
-def make_page_handler(home: Path) -> ft.AppCallable:
+def profile_home(home: Path | None) -> Path:
+    """The profile folder asked for, else the engine's default (imports the engine)."""
+    if home is not None:
+        return home
+    from engine.api import default_home
+
+    return default_home().resolve()
+
+
+def make_page_handler(home: Path | None) -> ft.AppCallable:
     """One call per browser session: each tab gets its own locked UI over the same profile folder."""
 
     def start_session(page: ft.Page) -> None:
+        from app.ui.root import App  # in already, or being imported by `preload_ui`
+        from app.ui.theme import apply_theme
+
         page.title = APP_TITLE
         apply_theme(page)
-        page.render(App, home)
+        page.render(App, profile_home(home))
 
     return start_session
+
+
+def preload_ui() -> threading.Thread:
+    """Import the views and the engine off the main thread, while Flet starts its server."""
+    thread = threading.Thread(target=importlib.import_module, args=(UI_MODULE,), name="preload-ui", daemon=True)
+    thread.start()
+    return thread
 
 
 def run(argv: Sequence[str] | None = None) -> None:
@@ -79,6 +103,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     options = parse_options(argv)
     # Web mode even on a desktop: the same UI a browser test drives. An explicit setting wins.
     os.environ.setdefault("FLET_FORCE_WEB_SERVER", "true")
+    preload_ui()
     web_root = prepare_web_root()
     print(f"{APP_TITLE} is serving on {options.url}", flush=True)
     ft.run(

@@ -16,9 +16,10 @@ What we learned about Flet 1.0.5 web + Playwright, and what these helpers rely o
   ``semantics_label`` replaces that text. NavigationBar destinations are ``role="tab"``,
   NavigationRail destinations ``role="button"`` named "<label> Tab n of 4".
 * flet-web 1.0.5's client loads ``rive_native.js`` from cdn.jsdelivr.net at start-up even with
-  ``no_cdn=True`` (the Rive plugin compiled into the client). The app does not need it and forbids it
-  with a Content-Security-Policy (``app/web_root.py``), so no request to another host is ever made;
-  ``block_external_requests`` proves that in every test.
+  ``no_cdn=True`` (the Rive plugin compiled into the client). The app serves a client whose Rive
+  address points at itself, and a Content-Security-Policy forbids any other host (``app/web_root.py``);
+  ``block_external_requests`` proves in every test that no request to another host is even attempted
+  (aborted requests and the policy's refusals alike).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import BrowserContext, Locator, Page, Route, expect
+from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, Route, expect
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -164,7 +165,14 @@ def block_external_requests(context: BrowserContext) -> ExternalRequests:
             seen.urls.append(url)
             route.abort("blockedbyclient")
 
+    def console(message: ConsoleMessage) -> None:
+        # A request the page's Content-Security-Policy refused never reaches `route`: it is still an
+        # attempt to leave the machine, and the console is the only place that tells of it.
+        if "Content Security Policy" in message.text:
+            seen.urls.append(f"refused by the page's policy: {message.text}")
+
     context.route("**/*", handle)
+    context.on("console", console)
     return seen
 
 
