@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from app.cli_common import EXIT_OK, open_engine, positive_int, positive_seconds, print_json
+from app.cli_common import EXIT_DATA, EXIT_OK, open_engine, positive_int, positive_seconds, print_json
 from engine.api import browse_catalog, create_publisher_key
 
 DOMAINS = ["Health", "Wealth", "Wisdom"]
@@ -31,6 +31,12 @@ def register(subparsers: Any) -> None:
         "--reuse", metavar="PACK", help="reuse vectors of unchanged passages from an earlier build"
     )
     p.add_argument("--sign", metavar="KEY", help="sign the pack with a publisher key (lifeos coach keygen)")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="content check first: personal data (NER and patterns), copied passages, licences; "
+        "exits 4 with a listing when it finds any (builds only when clean and -o is given)",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_build)
 
@@ -131,9 +137,32 @@ def _size(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.0f} kB"
 
 
+def _content_check(engine: Any, args: argparse.Namespace) -> bool:
+    """Print the content check of the folder; True when nothing stands in the way of publishing."""
+    found = engine.studio.check_folder(args.src)
+    if args.json:
+        print_json({"check": found, "problems": found.problems()})
+    else:
+        for ref, title in found.copied:
+            print(f"check: [{ref}] looks copied from {title}; confirm your rights in its source's licence")
+        for line in found.problems():
+            print(f"check: {line}")
+        names = "patterns and the on-device NER" if found.ner else "patterns only (no NER model installed)"
+        verdict = "nothing personal found" if not found.problems() else f"{len(found.problems())} problems"
+        print(f"Content check of {found.passages} passages ({names}): {verdict}")
+    return not found.problems()
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    if not args.preview and not args.out:
-        raise SystemExit("lifeos coach build: give -o PACK (or --preview)")
+    if not args.preview and not args.out and not args.check:
+        raise SystemExit("lifeos coach build: give -o PACK (or --preview, or --check)")
+    if args.check:
+        with open_engine(args) as engine:
+            clean = _content_check(engine, args)
+        if not clean:
+            return EXIT_DATA
+        if not args.out and not args.preview:
+            return EXIT_OK
     bar = _Bar(args.json)
     with open_engine(args) as engine:
         report = engine.coaches.build(

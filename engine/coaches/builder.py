@@ -140,6 +140,13 @@ def _knowledge_files(src: Path, config: dict[str, Any]) -> list[Path]:
     return files
 
 
+def read_folder(src: Path | str) -> tuple[dict[str, Any], list[Path]]:
+    """A creator folder's coach.toml and its knowledge files, checked as `build` checks them (the
+    studio's content check reads a folder this way before anything is built)."""
+    config = _config(Path(src))
+    return config, _knowledge_files(Path(src), config)
+
+
 def _sources(config: dict[str, Any], passages: Sequence[Passage]) -> tuple[Source, ...]:
     """Sources from coach.toml, each with the citation-id prefixes of the passages of its files."""
     out: list[Source] = []

@@ -24,7 +24,16 @@ from engine.coaches import playbook as playbook_mod
 from engine.coaches.manifest import validate_id
 from engine.coaches.pack import PACK_SUFFIX
 from engine.coaches.signing import Publisher
-from engine.coaches.sources import MIN_PAGE_CHARS, Section, markdown_sections, pack_sections, text_sections
+from engine.coaches.sources import (
+    MIN_PAGE_CHARS,
+    Section,
+    markdown_sections,
+    pack_sections,
+    text_sections,
+)
+from engine.coaches.sources import (
+    extract as extract_passages,
+)
 from engine.errors import NotFound, UsageError
 from engine.retrieval import chunking
 from engine.retrieval.knowledge import token_counter
@@ -103,6 +112,22 @@ class CheckReport:
     def problems(self) -> list[str]:
         out = [f"[{c.chunk.ref}] {f.why}" for c in self.personal for f in c.findings]
         out += [f"{name}: no licence given" for name in self.missing_licence]
+        return out
+
+
+@dataclass(frozen=True)
+class FolderCheck:
+    """`lifeos coach build --check`: the same check over a creator folder's knowledge files."""
+
+    passages: int
+    personal: list[tuple[str, str, list[content_check.Finding]]]  # (ref, file, findings)
+    copied: list[tuple[str, str]]  # (ref, the work it looks copied from)
+    unlicensed: list[str]  # source titles without a licence
+    ner: bool
+
+    def problems(self) -> list[str]:
+        out = [f"{file} [{ref}] {f.why}" for ref, file, found in self.personal for f in found]
+        out += [f"source {title!r}: no licence given" for title in self.unlicensed]
         return out
 
 
@@ -463,6 +488,31 @@ class Studio(Part):
         return CheckReport(
             personal, copied, [s.name for s in sources if not s.licence], flagged, ner is not None
         )
+
+    def check_folder(self, src: Path | str) -> FolderCheck:
+        """The content check of a creator folder (`lifeos coach build --check`): personal data in its
+        knowledge, passages that look copied, and sources in coach.toml without a licence."""
+        src = Path(src)
+        config, files = builder_mod.read_folder(src)
+        passages = []
+        for path in files:
+            passages.extend(extract_passages(path, max_tokens=builder_mod.DEFAULT_WINDOW).passages)
+        ner = self._ner()
+        found = content_check.check_texts([p.text for p in passages], ner)
+        personal = [(p.ref, p.source, f) for p, f in zip(passages, found, strict=True) if f]
+        copied = []
+        for p in passages:
+            match = well_known.copied_from(p.text)
+            if match is not None:
+                copied.append((p.ref, ", ".join(x for x in (match.work.title, match.work.author) if x)))
+        unlicensed = [
+            str(raw.get("title", "?"))
+            for raw in config.get("sources", [])
+            if not str(raw.get("licence", "")).strip()
+        ]
+        if not config.get("sources"):
+            unlicensed.append("(coach.toml lists no [[sources]])")
+        return FolderCheck(len(passages), personal, copied, unlicensed, ner is not None)
 
     def redact(self, chunk_id: str) -> Chunk:
         """One click: every piece of personal data the check finds in this chunk, replaced by its label."""
