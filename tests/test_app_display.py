@@ -137,10 +137,10 @@ def test_idle_lock_timing() -> None:
     assert idle_seconds_left(100.0, 170.0, 1) == -10.0
 
 
-def test_at_most_two_interests() -> None:
+def test_a_third_interest_keeps_the_first() -> None:
     picked = toggle_pick((), "Health")
     picked = toggle_pick(picked, "Wisdom")
-    assert toggle_pick(picked, "Wealth") == ("Wisdom", "Wealth")
+    assert toggle_pick(picked, "Wealth") == ("Health", "Wisdom", "Wealth")
     assert toggle_pick(picked, "Health") == ("Wisdom",)
 
 
@@ -150,8 +150,14 @@ def test_hour_windows_read_back() -> None:
 
 
 def test_heartbeat_report_wording() -> None:
-    quiet = HeartbeatReport("now", [RoleResult("checkins", False, "nothing to say")])
-    assert describe_report(quiet) == "Heartbeat done: nothing needed doing, so nothing was sent."
+    late = HeartbeatReport("now", [RoleResult("checkins", False, "quiet hours 22–7 (it is 22:15)")])
+    assert describe_report(late) == "Heartbeat done. No check-in sent: quiet hours 22–7 (it is 22:15)."
+    indexed = HeartbeatReport(
+        "now", [RoleResult("checkins", False, "nothing due"), RoleResult("index", True, "changes")]
+    )
+    assert describe_report(indexed) == (
+        "Heartbeat done. No check-in sent: nothing due. Also ran: search index refreshed."
+    )
     sent = HeartbeatReport(
         "now",
         [RoleResult("checkins", True, "1", 0, ["x is due"]), RoleResult("index", True, "changes")],

@@ -4,6 +4,10 @@ Installing verifies every checksum and indexes the coach's knowledge into the en
 (about a second for a demo coach here, longer for a large one), so it runs in a worker thread; the
 engine reports (stage, done, total) from that thread and the progress bar follows through the event
 loop (``call_soon_threadsafe``), at most every ``PROGRESS_STEP`` of the way to keep the wire quiet.
+
+``/gallery?coach=<id>`` is where onboarding's suggestions lead: that card is scrolled into view and
+marked, with its "Try it free" and "Install" right there. An installed coach can be removed again
+(after a confirmation that says what stays: the coachee's notes and conversations).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import flet as ft
 
@@ -56,6 +61,30 @@ class GalleryState:
     result: str | None = None
     problem: str | None = None
     revision: int = 0
+    removing: str | None = None
+    """The coach whose removal is being confirmed (the dialog is open) or done."""
+    busy: bool = False
+
+
+def requested_coach(route: str) -> str | None:
+    """The coach a link asks to show: ``/gallery?coach=stoic`` → ``stoic``."""
+    wanted = parse_qs(urlsplit(route).query).get("coach", [""])[0].strip()
+    return wanted or None
+
+
+def name_of(state: GalleryState, coach_id: str) -> str:
+    """A coach's name for sentences; its id only if the catalog no longer lists it."""
+    return next((e.name for e in state.entries if e.id == coach_id), coach_id)
+
+
+def install_words(name: str, action: str, passages: int) -> str:
+    """What an install did, as the coachee would say it (not "Installed stoic 1.0 … in 0.0 s")."""
+    books = f"{passages:,} passage{'s' if passages != 1 else ''} from its books"
+    if action == "unchanged":
+        return f"{name} is already installed: {books}."
+    if action == "updated":
+        return f"{name} is up to date again: {books}."
+    return f"{name} is ready: {books}."
 
 
 def size_text(n: int) -> str:
@@ -100,6 +129,8 @@ def _card(
     install: Callable[[str], Any],
     chat: Callable[[str], Any],
     preview: Callable[[str], Any],
+    remove: Callable[[str], Any],
+    wanted: bool = False,
 ) -> ft.Control:
     installed = entry.id in state.installed
     previewing = entry.id in state.previewing
@@ -131,10 +162,23 @@ def _card(
                             ft.Text("Installed", color=ft.Colors.PRIMARY),
                         ],
                     ),
-                    ft.FilledTonalButton(
-                        content=f"Chat with {entry.name}",
-                        icon=ft.Icons.CHAT_BUBBLE_OUTLINE,
-                        on_click=chat(entry.id),
+                    ft.Row(
+                        tight=True,
+                        wrap=True,
+                        spacing=SPACE_S,
+                        controls=[
+                            ft.TextButton(
+                                content=f"Remove {entry.name}",
+                                icon=ft.Icons.DELETE_OUTLINE,
+                                disabled=state.busy or state.installing is not None,
+                                on_click=remove(entry.id),
+                            ),
+                            ft.FilledTonalButton(
+                                content=f"Chat with {entry.name}",
+                                icon=ft.Icons.CHAT_BUBBLE_OUTLINE,
+                                on_click=chat(entry.id),
+                            ),
+                        ],
                     ),
                 ],
                 wrap=True,
@@ -161,14 +205,37 @@ def _card(
                 ],
             )
         ]
+    picked: list[ft.Control] = (
+        [
+            ft.Row(
+                spacing=4,
+                controls=[
+                    ft.Icon(ft.Icons.STAR_OUTLINE, size=18, color=ft.Colors.PRIMARY),
+                    ft.Text(
+                        "Suggested for you",
+                        color=ft.Colors.PRIMARY,
+                        weight=ft.FontWeight.W_500,
+                        theme_style=ft.TextThemeStyle.LABEL_LARGE,
+                    ),
+                ],
+            )
+        ]
+        if wanted
+        else []
+    )
     return ft.Container(
         col={"xs": 12, "md": 6},
+        key=ft.ScrollKey(f"coach-{entry.id}"),
         content=ft.Card(
+            elevation=4 if wanted else None,
             content=ft.Container(
                 padding=ft.Padding.all(SPACE_M),
+                border=ft.Border.all(2, ft.Colors.PRIMARY) if wanted else None,
+                border_radius=12 if wanted else None,
                 content=ft.Column(
                     spacing=SPACE_S,
                     controls=[
+                        *picked,
                         ft.Row(
                             controls=[
                                 _avatar(entry.name, entry.domain),
@@ -202,7 +269,7 @@ def _card(
                         *footer,
                     ],
                 ),
-            )
+            ),
         ),
     )
 
@@ -246,7 +313,10 @@ def GalleryView() -> ft.Control:
     profile = use_profile()
     engine = profile.engine
     page = ft.context.page
+    ft.use_route_location()  # re-render when the route (and with it ``?coach=``) changes
+    wanted = requested_coach(page.route or "")
     state, set_state, latest = use_latest_state(GalleryState())
+    listing = ft.use_ref(lambda: ft.Ref[ft.ListView]()).current
 
     async def load() -> None:
         def read() -> tuple[Any, Any, Any]:
@@ -268,6 +338,12 @@ def GalleryView() -> ft.Control:
         )
 
     ft.use_effect(load, dependencies=[state.revision])
+
+    async def bring_wanted_into_view() -> None:
+        if wanted and state.loaded and listing.current is not None:
+            await listing.current.scroll_to(scroll_key=f"coach-{wanted}", duration=300)
+
+    ft.use_effect(bring_wanted_into_view, dependencies=[wanted, state.loaded])
 
     def pick_domain(domain: str) -> Callable[[Any], None]:
         return lambda _e: set_state(lambda s: replace(s, domain=domain))
@@ -291,12 +367,8 @@ def GalleryView() -> ft.Control:
                 loop.call_soon_threadsafe(lambda: set_state(lambda s: replace(s, installing=update)))
 
             def installed(s: GalleryState, report: Any) -> GalleryState:
-                text = (
-                    None
-                    if preview
-                    else f"Installed {report.coach_id} {report.version}: {report.passages:,} passages "
-                    f"ready in {report.seconds:.1f} s."
-                )
+                name = name_of(s, report.coach_id)
+                text = None if preview else install_words(name, report.action, report.passages)
                 return replace(s, result=text, revision=s.revision + 1)
 
             if not await run_action(
@@ -324,6 +396,55 @@ def GalleryView() -> ft.Control:
 
         return handler
 
+    def ask_remove(coach_id: str) -> Callable[[Any], None]:
+        return lambda _e: set_state(lambda s: replace(s, removing=coach_id, result=None, problem=None))
+
+    def keep(_e: Any = None) -> None:
+        set_state(lambda s: replace(s, removing=None) if not s.busy else s)
+
+    async def confirm_remove(_e: Any) -> None:
+        coach_id = latest().removing
+        if coach_id is None:
+            return
+        name = name_of(latest(), coach_id)
+        if await run_action(
+            lambda: engine.coaches.remove(coach_id),
+            latest=latest,
+            set_state=set_state,
+            failure=f"{name} was not removed: {{}}",
+            failed=lambda s: replace(s, removing=None),
+            done=lambda s, _n: replace(
+                s,
+                removing=None,
+                revision=s.revision + 1,
+                result=f"{name} is removed. Your notes and your conversations with it are kept.",
+            ),
+        ):
+            profile.changed()
+
+    removing_name = name_of(state, state.removing) if state.removing else ""
+    ft.use_dialog(
+        ft.AlertDialog(
+            title=f"Remove {removing_name}?",
+            content=ft.Text(
+                f"{removing_name}'s books leave this device. Your notes and your conversations with "
+                f"{removing_name} are kept, and installing it again continues where you left off."
+            ),
+            actions=[
+                ft.TextButton(content="Keep it", disabled=state.busy, on_click=keep),
+                ft.FilledButton(
+                    content=f"Remove {removing_name}",
+                    icon=ft.Icons.DELETE_OUTLINE,
+                    disabled=state.busy,
+                    on_click=confirm_remove,
+                ),
+            ],
+            on_dismiss=keep,
+        )
+        if state.removing
+        else None
+    )
+
     top: list[ft.Control] = [ft.Container(height=SPACE_S), _filters(state, pick_domain, pick_language)]
     if state.result:
         top.append(ft.Text(state.result, color=ft.Colors.PRIMARY))
@@ -340,7 +461,16 @@ def GalleryView() -> ft.Control:
                 spacing=SPACE_S,
                 run_spacing=SPACE_S,
                 controls=[
-                    _card(e, state, install, chat, lambda cid: install(cid, preview=True)) for e in entries
+                    _card(
+                        e,
+                        state,
+                        install,
+                        chat,
+                        lambda cid: install(cid, preview=True),
+                        ask_remove,
+                        wanted=e.id == wanted,
+                    )
+                    for e in entries
                 ],
             )
         ]
@@ -350,6 +480,13 @@ def GalleryView() -> ft.Control:
         horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
         controls=[
             *top,
-            ft.ListView(expand=True, spacing=SPACE_S, padding=ft.Padding.only(bottom=SPACE_M), controls=grid),
+            ft.ListView(
+                ref=listing,
+                expand=True,
+                spacing=SPACE_S,
+                padding=ft.Padding.only(bottom=SPACE_M),
+                build_controls_on_demand=False,  # every card built, so a link can scroll to one
+                controls=grid,
+            ),
         ],
     )

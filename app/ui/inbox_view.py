@@ -58,18 +58,21 @@ ROLE_WORDS = {
 
 
 def describe_report(report: HeartbeatReport) -> str:
-    """One sentence about a heartbeat run: what was delivered, and which roles had work."""
+    """One sentence about a heartbeat run: what was delivered, which roles had work, and when
+    nothing was sent, why (a bare "no new check-ins" at 22:15 read as a heartbeat that is broken)."""
     delivered = report.delivered
     ran = [ROLE_WORDS.get(r.role, r.role) for r in report.results if r.ran and r.role != "checkins"]
     did = f" Also ran: {', '.join(ran)}." if ran else ""
     if delivered:
         return f"Heartbeat done: {len(delivered)} new check-in{'s' if len(delivered) != 1 else ''}.{did}"
-    if not ran:
-        return "Heartbeat done: nothing needed doing, so nothing was sent."
-    return f"Heartbeat done: no new check-ins.{did}"
+    why = next((r.reason for r in report.results if r.role == "checkins"), None)
+    because = f": {why}" if why else ""
+    return f"Heartbeat done. No check-in sent{because}.{did}"
 
 
 def primary_action(item: InboxItem) -> tuple[str, ft.IconData, str] | None:
+    # "Open chat" goes through ``InboxView``'s ``open_chat`` (the question lands in the chat first);
+    # the route here is where it leads.
     """(label, icon, route) of the item's main action, from the engine's ``action`` dict."""
     kind = item.action.get("type")
     entity_id = item.action.get("entity_id")
@@ -89,14 +92,20 @@ def _when(item: InboxItem) -> str:
 
 
 def _item_card(
-    item: InboxItem, busy: bool, go: Callable[[str], Any], done: Any, snooze: Callable[[timedelta], Any]
+    item: InboxItem,
+    busy: bool,
+    go: Callable[[str], Any],
+    open_chat: Any,
+    done: Any,
+    snooze: Callable[[timedelta], Any],
 ) -> ft.Control:
     action = primary_action(item)
     entity_id = item.action.get("entity_id")
     buttons: list[ft.Control] = []
     if action:
         label, icon, route = action
-        buttons.append(ft.FilledTonalButton(content=label, icon=icon, disabled=busy, on_click=go(route)))
+        act = open_chat if item.action.get("type") == "open_chat" else go(route)
+        buttons.append(ft.FilledTonalButton(content=label, icon=icon, disabled=busy, on_click=act))
     if entity_id and item.action.get("type") != "archive":
         buttons.append(ft.TextButton(content="Open item", on_click=go(f"/para/entity/{entity_id}")))
     buttons += [
@@ -213,6 +222,24 @@ def InboxView() -> ft.Control:
 
         return handler
 
+    def open_chat(item_id: str) -> Callable[[ft.Event[ft.Control]], Any]:
+        """The check-in's question is put into the coach's conversation first, so the chat that
+        opens continues from it instead of showing an unrelated history."""
+
+        async def handler(_e: ft.Event[ft.Control]) -> None:
+            opened = await run_action(
+                lambda: engine.heartbeat.open_check_in(item_id),
+                latest=latest,
+                set_state=set_state,
+                busy="busy_item",
+                busy_value=item_id,
+            )
+            if opened:
+                profile.changed()
+                await page.push_route(f"/chat/{opened.value}" if opened.value else "/chat")
+
+        return handler
+
     def card(item: InboxItem) -> ft.Control:
         def snooze(delta: timedelta) -> Callable[[ft.Event[ft.Control]], Any]:
             return on_item(
@@ -223,6 +250,7 @@ def InboxView() -> ft.Control:
             item,
             state.busy_item == item.id,
             go,
+            open_chat(item.id),
             on_item(item.id, lambda: engine.heartbeat.mark_done(item.id)),
             snooze,
         )

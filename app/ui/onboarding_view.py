@@ -1,19 +1,25 @@
 """Onboarding, right after a profile is created: what matters to you, and which coaches fit.
 
-Picking one or two interest areas creates them as PARA areas (so captures and check-ins have a home
-from the first minute) and narrows the coach suggestions to those domains. It is one screen with one
-decision, so a new coachee is in the app well under the three minutes the issue allows.
+Picking interest areas creates them as PARA areas (so captures and check-ins have a home from the
+first minute) and narrows the coach suggestions to those domains. Any number of the three may be
+picked: a third pick used to drop the first without a word. Each suggested coach is a link to its
+card in the gallery (``/gallery?coach=<id>``), where "Try it free" and "Install" are: nothing is
+installed until the coachee chooses. It is one screen with one decision, so a new coachee is in the
+app well under the three minutes the issue allows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Any
+from urllib.parse import quote
 
 import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
+from app.ui.para_view import PARA_LINE
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S, centered_form
 from engine.api import Engine
@@ -23,12 +29,11 @@ INTERESTS: tuple[tuple[str, ft.IconData, str], ...] = (
     ("Wealth", ft.Icons.SAVINGS_OUTLINED, "Money, work, career"),
     ("Wisdom", ft.Icons.AUTO_STORIES_OUTLINED, "Mindset, learning, relationships"),
 )
-MAX_PICKS = 2
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """A coach worth a look, by id and display text only (the gallery installs it)."""
+    """A coach worth a look, by id and display text only (its gallery card installs it)."""
 
     id: str
     name: str
@@ -46,10 +51,15 @@ class OnboardingState:
 
 
 def toggle_pick(picked: tuple[str, ...], name: str) -> tuple[str, ...]:
-    """Add or remove ``name``; a third pick replaces the oldest, so at most two stay chosen."""
+    """Add or remove ``name``; every pick stays until it is tapped again."""
     if name in picked:
         return tuple(p for p in picked if p != name)
-    return (*picked, name)[-MAX_PICKS:]
+    return (*picked, name)
+
+
+def spoken_list(names: tuple[str, ...]) -> str:
+    """("Health", "Wealth", "Wisdom") → "Health, Wealth and Wisdom"."""
+    return " and ".join(names) if len(names) < 3 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def create_areas(engine: Engine, names: tuple[str, ...]) -> tuple[Suggestion, ...]:
@@ -101,7 +111,7 @@ def _interest_chip(
     )
 
 
-def _suggestions(state: OnboardingState) -> list[ft.Control]:
+def _suggestions(state: OnboardingState, open_coach: Callable[[str], Any]) -> list[ft.Control]:
     if not state.suggestions:
         return [
             ft.Text(
@@ -113,6 +123,11 @@ def _suggestions(state: OnboardingState) -> list[ft.Control]:
         ]
     return [
         ft.Text("Coaches that fit", theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
+        ft.Text(
+            "Tap one to try it free or install it. Nothing is installed until you choose.",
+            color=ft.Colors.ON_SURFACE_VARIANT,
+            text_align=ft.TextAlign.CENTER,
+        ),
         *[
             ft.ListTile(
                 leading=ft.Icon(ft.Icons.PSYCHOLOGY_OUTLINED, color=ft.Colors.PRIMARY),
@@ -120,6 +135,9 @@ def _suggestions(state: OnboardingState) -> list[ft.Control]:
                 subtitle=ft.Text(
                     f"{s.domain} · {s.description}", max_lines=2, overflow=ft.TextOverflow.ELLIPSIS
                 ),
+                trailing=ft.Icon(ft.Icons.CHEVRON_RIGHT, color=ft.Colors.ON_SURFACE_VARIANT),
+                tooltip=f"Meet {s.name}",
+                on_click=open_coach(s.id),
             )
             for s in state.suggestions
         ],
@@ -155,15 +173,22 @@ def OnboardingView(on_done: Callable[[], None]) -> ft.Control:
         on_done()
         await page.push_route("/gallery" if latest().suggestions else "/notes")
 
+    def open_coach(coach_id: str) -> Callable[[ft.Event[ft.ListTile]], Any]:
+        async def handler(_e: ft.Event[ft.ListTile]) -> None:
+            on_done()
+            await page.push_route(f"/gallery?coach={quote(coach_id)}")
+
+        return handler
+
     if state.done:
         body: list[ft.Control] = [
             ft.Icon(ft.Icons.CHECK_CIRCLE_OUTLINE, size=48, color=ft.Colors.PRIMARY),
             ft.Text(
-                f"{' and '.join(state.picked)} {'is' if len(state.picked) == 1 else 'are'} set up",
+                f"{spoken_list(state.picked)} {'is' if len(state.picked) == 1 else 'are'} set up",
                 theme_style=ft.TextThemeStyle.HEADLINE_SMALL,
                 text_align=ft.TextAlign.CENTER,
             ),
-            *_suggestions(state),
+            *_suggestions(state, open_coach),
             ft.FilledButton(content="Start", icon=ft.Icons.ARROW_FORWARD, on_click=finish, height=48),
         ]
     else:
@@ -175,8 +200,15 @@ def OnboardingView(on_done: Callable[[], None]) -> ft.Control:
                 text_align=ft.TextAlign.CENTER,
             ),
             ft.Text(
-                "Pick one or two. They become areas in your PARA memory, and we suggest coaches for them.",
+                "Pick any that matter to you. They become areas in your memory, and we suggest "
+                "coaches for them.",
                 color=ft.Colors.ON_SURFACE_VARIANT,
+                text_align=ft.TextAlign.CENTER,
+            ),
+            ft.Text(
+                PARA_LINE,
+                color=ft.Colors.ON_SURFACE_VARIANT,
+                theme_style=ft.TextThemeStyle.BODY_SMALL,
                 text_align=ft.TextAlign.CENTER,
             ),
             *[_interest_chip(n, i, h, n in state.picked, pick(n)) for n, i, h in INTERESTS],

@@ -21,6 +21,12 @@ from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
 from engine.types import Entity
 
+PARA_LINE = (
+    "PARA is how your memory is sorted: Projects (with a finish line), Areas (ongoing parts of "
+    "life), Resources (topics to keep) and Archives (done), plus the People in them."
+)
+"""Said where PARA first appears (this screen's header and onboarding): the word alone means nothing."""
+
 
 @dataclass(frozen=True)
 class ListState:
@@ -128,7 +134,11 @@ def ParaView() -> ft.Control:
 
         return handler
 
-    controls: list[ft.Control] = [ft.Container(height=SPACE_S), kind_chips(kind, pick)]
+    controls: list[ft.Control] = [
+        ft.Container(height=SPACE_S),
+        ft.Text(PARA_LINE, color=ft.Colors.ON_SURFACE_VARIANT, theme_style=ft.TextThemeStyle.BODY_SMALL),
+        kind_chips(kind, pick),
+    ]
     if kind.type_ is None:
         # A component's own expand is not seen by the Column around it: the Container gives the graph
         # the bounded height its Stack needs.

@@ -31,7 +31,6 @@ def App(home: Path) -> ft.Control:
     """Show the unlock screen until the profile at ``home`` is open, then onboarding or the shell."""
     engine, set_engine, latest_engine = use_latest_state(None)
     onboarding, set_onboarding = ft.use_state(False)
-    created, set_created = ft.use_state(False)
     revision, set_revision = ft.use_state(0)
     _, set_reconnects = ft.use_state(0)
     page = ft.context.page
@@ -46,7 +45,6 @@ def App(home: Path) -> ft.Control:
 
     def unlocked(opened: Engine, is_new: bool) -> None:
         set_onboarding(is_new)
-        set_created(is_new)
         set_engine(opened)
 
     def lock_when_disconnected() -> None:
@@ -57,7 +55,7 @@ def App(home: Path) -> ft.Control:
 
     ft.use_effect(lock_when_disconnected, dependencies=[])
     activity = use_idle_lock(home, engine, lock)
-    use_background_upkeep(engine, created, lambda: set_revision(lambda n: n + 1), activity.idle_seconds)
+    use_background_upkeep(engine, lambda: set_revision(lambda n: n + 1), activity.idle_seconds)
 
     if engine is None:
         return UnlockView(home=home, on_unlocked=unlocked)

@@ -1,7 +1,10 @@
 """Settings › Check-ins: when the heartbeat may speak, and how often each coach checks in.
 
-Active hours are learned from when the coachee writes (tacit knowledge); typing hours here overrides
-that, and clearing the field goes back to learning. Quiet hours always win over active hours.
+Active hours are learned from when the coachee writes (tacit knowledge), 8–21 until there is enough
+to learn from; the field shows the hours that apply now, so an empty field never suggests "never".
+Typing other hours overrides them, and clearing the field goes back to learning. Saving the form
+with the shown hours untouched keeps learning them (they would otherwise freeze into a choice the
+coachee never made). Quiet hours always win over active hours.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ class CoachRhythm:
 @dataclass(frozen=True)
 class HoursForm:
     active: str = ""
+    active_shown: str = ""
+    """The active hours as loaded: saving them unchanged is not a choice."""
+    active_chosen: bool = False
     quiet: str = ""
     coaches: tuple[CoachRhythm, ...] = ()
     loaded: bool = False
@@ -53,17 +59,28 @@ def read_hours(engine: Engine) -> HoursForm:
     coaches = tuple(
         CoachRhythm(c.id, c.name, engine.heartbeat.checkin_frequency(c.id)) for c in engine.coaches.list()
     )
+    active = windows_text(engine.heartbeat.checkin_hours())
     return HoursForm(
-        active=windows_text(engine.heartbeat.checkin_hours()),
+        active=active,
+        active_shown=active,
+        active_chosen=engine.heartbeat.active_hours_chosen(),
         quiet=windows_text([quiet]) if quiet else "",
         coaches=coaches,
         loaded=True,
     )
 
 
-def save_hours(engine: Engine, active: str, quiet: str) -> None:
-    engine.heartbeat.set_active_hours(active.strip() or None)
-    engine.heartbeat.set_quiet_hours(quiet.strip() or None)
+def save_hours(engine: Engine, form: HoursForm) -> None:
+    active = form.active.strip()
+    if form.active_chosen or active != form.active_shown:
+        engine.heartbeat.set_active_hours(active or None)
+    engine.heartbeat.set_quiet_hours(form.quiet.strip() or None)
+
+
+def active_hours_help(form: HoursForm) -> str:
+    if form.active_chosen:
+        return "When check-ins may arrive: the hours you chose. Empty: learn them from when you write."
+    return "When check-ins may arrive: learned from when you write (8-21 to begin with). Type your own to choose."
 
 
 @ft.component
@@ -94,7 +111,7 @@ def CheckinSettings() -> ft.Control:
         current = latest()
 
         def apply() -> HoursForm:
-            save_hours(engine, current.active, current.quiet)
+            save_hours(engine, current)
             return read_hours(engine)
 
         await run_action(
@@ -157,7 +174,7 @@ def CheckinSettings() -> ft.Control:
                 label="Active hours",
                 value=form.active,
                 hint_text="7-9,19-22",
-                helper="When check-ins may arrive. Empty: learned from when you write.",
+                helper=active_hours_help(form),
                 helper_max_lines=2,
                 dense=True,
                 disabled=form.busy,

@@ -36,6 +36,20 @@ class PassphraseForm:
     problem: str | None = None
 
 
+def waiting_for(form: PassphraseForm) -> str | None:
+    """Why "Change passphrase" cannot be pressed yet, in words (None when it can): a greyed-out
+    button alone left the coachee guessing which field it was waiting for."""
+    if form.busy:
+        return None
+    if not form.old:
+        return "Type your current passphrase, then the new one twice."
+    if not form.new:
+        return "Type the new passphrase, then once more to confirm it."
+    if not form.confirm:
+        return "Type the new passphrase once more to confirm it."
+    return None
+
+
 @ft.component
 def SecuritySettings() -> ft.Control:
     profile = use_profile()
@@ -87,6 +101,7 @@ def SecuritySettings() -> ft.Control:
             on_submit=change if name == "confirm" else None,
         )
 
+    waiting = waiting_for(form)
     return settings_card(
         "Security",
         ft.Icons.LOCK_OUTLINE,
@@ -125,10 +140,22 @@ def SecuritySettings() -> ft.Control:
                 controls=[
                     ft.FilledButton(
                         content="Change passphrase",
-                        disabled=form.busy or not (form.old and form.new and form.confirm),
+                        disabled=form.busy or waiting is not None,
                         on_click=change,
                     )
                 ],
+            ),
+            *(
+                [
+                    ft.Text(
+                        waiting,
+                        color=ft.Colors.ON_SURFACE_VARIANT,
+                        theme_style=ft.TextThemeStyle.BODY_SMALL,
+                        text_align=ft.TextAlign.END,
+                    )
+                ]
+                if waiting
+                else []
             ),
         ],
         subtitle="Nobody can recover a forgotten passphrase: that is what keeps your notes private.",

@@ -1,9 +1,13 @@
-"""Work the app does on its own while a profile is open: first-start coaches and the heartbeat.
+"""Work the app does on its own while a profile is open: the heartbeat, and sync.
 
-On the first start of a new profile the bundled demo coaches are installed in the background, so the
-gallery has coaches to talk to without a download. While the app is open the heartbeat runs here (as
-DESIGN.md §6 asks): a check every few minutes, which is silent unless a role has work; its locks keep
-it from clashing with a heartbeat the OS scheduler starts. Each check also syncs, when sync is set up. Both run off the UI thread and report
+Nothing is installed unasked: a new profile starts without coaches, and onboarding leads the
+coachee to the gallery card of one they chose ("Try it free" or "Install"; the demo packs are
+bundled, so either is offline and quick). Installing them silently on the first start hid that
+choice, and three coaches the person never picked then checked in at once.
+
+While the app is open the heartbeat runs here (as DESIGN.md §6 asks): a check every few minutes,
+which is silent unless a role has work; its locks keep it from clashing with a heartbeat the OS
+scheduler starts. Each check also syncs, when sync is set up. Both run off the UI thread and report
 through `changed()` only when something new is there to show.
 
 The heartbeat waits for a quiet moment (``QUIET_BEFORE_HEARTBEAT_S`` without a key press, click or
@@ -15,7 +19,6 @@ the wait for it. Check-ins are not urgent; a reply the person is waiting for is.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Callable
 
 import flet as ft
@@ -24,14 +27,13 @@ from engine.api import Engine
 from engine.errors import LifeOSError
 
 HEARTBEAT_EVERY_S = 5 * 60
-DEMO_COACHES_ENV = "LIFEOS_DEMO_COACHES"  # "0": a new profile starts without the bundled coaches
 FIRST_HEARTBEAT_AFTER_S = 20
 QUIET_BEFORE_HEARTBEAT_S = 10.0
 QUIET_CHECK_S = 2.0
 
 
 def use_background_upkeep(
-    engine: Engine | None, created: bool, changed: Callable[[], None], idle_seconds: Callable[[], float]
+    engine: Engine | None, changed: Callable[[], None], idle_seconds: Callable[[], float]
 ) -> None:
     """Start the upkeep task for an unlocked profile; it stops when the profile locks.
     ``idle_seconds`` tells how long the person has done nothing (see ``app.ui.idle_lock``)."""
@@ -39,13 +41,6 @@ def use_background_upkeep(
     task = ft.use_ref(None)
 
     async def upkeep(current: Engine) -> None:
-        if created and os.environ.get(DEMO_COACHES_ENV, "1") != "0":
-            try:
-                reports = await asyncio.to_thread(current.coaches.install_bundled)
-            except LifeOSError:
-                reports = []  # the gallery offers the install again, with its error in words
-            if any(r.action != "unchanged" for r in reports):
-                changed()
         await asyncio.sleep(FIRST_HEARTBEAT_AFTER_S)
         while current.is_open:
             while idle_seconds() < QUIET_BEFORE_HEARTBEAT_S:
