@@ -11,6 +11,7 @@ each a plain class over that session:
     engine.settings   typed settings over `meta`          engine.training   activities, load, goal confidence
     engine.sync       E2EE sync: push, pull, pairing, devices
     engine.io         export, restore; import from Obsidian, Google Keep, Apple Notes (IMAP)
+    engine.llm        local language models: install, choose, memory (the `local` reasoner)
     engine.studio     the coach studio: a creator's draft → checked, signed, installed pack
 
 The errors a caller catches are in `engine.errors`, the data types it reads in `engine.types`; both
@@ -34,6 +35,7 @@ from engine.errors import ProfileNotFound
 from engine.heartbeat import install as scheduler
 from engine.heartbeat.part import Heartbeat
 from engine.io.part import Io
+from engine.llm.part import LocalModels, models_folder
 from engine.memory import notes as notes_mod
 from engine.memory.notes_part import Notes
 from engine.memory.part import Memory
@@ -52,6 +54,7 @@ from engine.training.part import Training
 if TYPE_CHECKING:
     from engine.coaches.catalog import CatalogEntry
     from engine.inference.models import Models
+    from engine.llm.manager import ModelManager
 
 REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
@@ -63,6 +66,7 @@ __all__ = [
     "default_home",
     "errors",
     "load_models",
+    "local_model_manager",
     "model_dirs",
     "scheduler",
     "types",
@@ -80,6 +84,13 @@ def load_models(home: Path | str) -> Models:
     from engine.inference.models import Models
 
     return Models(extra_dirs=model_dirs(home))
+
+
+def local_model_manager(home: Path | str) -> ModelManager:
+    """The local language models of a profile home, without unlocking it (`lifeos llm list|add|…`)."""
+    from engine.llm.manager import ModelManager
+
+    return ModelManager(models_folder(Path(home)))
 
 
 def browse_catalog(
@@ -155,6 +166,7 @@ class Engine:
         self.heartbeat = Heartbeat(session, self.memory, self.notes, self.settings, training=self.training)
         self.io = Io(session, self.notes, self.memory)
         self.sync = Sync(session)
+        self.llm = LocalModels(session, self.chat)
         self.studio = Studio(session, self.coaches, self.chat)
 
     # -- what every part shares ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Who writes the reply: one interface, a small registry, and the events a reply streams.
 
 In the style of simonw/llm's model plugins: a reasoner is a class with a `name` and one method,
-`reply(request) → iterator of events`; the built-in ones (`grounded`, `openai`) register through the
+`reply(request) → iterator of events`; the built-in ones (`grounded`, `openai`, `local`) register through the
 same `register` function a third-party backend (or a test double) would use. `reply` yields typed events:
 text as it is written (`TextDelta`), the tools the model wants to call (`ToolCall`), the passages the
 reply cites (`Citations`) and the coachee's facts it drew on (`MemoryUsed`). The chat loop runs the
@@ -106,7 +106,8 @@ def _builtins() -> None:
     """Register the built-in reasoners on first use (keeps httpx out of start-up)."""
     if "grounded" in _REGISTRY:
         return
-    from engine.chat import grounded, openai_compat
+    from engine.chat import grounded, local_reasoner, openai_compat
 
     register("grounded", lambda s: grounded.GroundedReasoner())
     register("openai", openai_compat.OpenAIReasoner.from_settings)
+    register("local", local_reasoner.LocalReasoner.from_settings)
