@@ -16,6 +16,7 @@ import flet as ft
 
 from app.ui.capture_dialog import CaptureDialog
 from app.ui.hooks import use_page_width
+from app.ui.labelled import icon_button
 from app.ui.profile_context import use_profile
 from app.ui.sections import SECTIONS, Section, screen_for_path
 from app.ui.theme import CHAT_MAX_WIDTH, CONTENT_MAX_WIDTH, SPACE_M, SPACE_S, WIDE_LAYOUT_MIN_WIDTH
@@ -29,7 +30,7 @@ def _header(
     current: Section, on_capture: Any, on_settings: Any, on_back: Any, on_lock: Any, on_training: Any = None
 ) -> ft.Control:
     leading: ft.Control = (
-        ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip="Back", on_click=on_back)
+        icon_button(ft.Icons.ARROW_BACK, "Back", on_back)
         if on_back is not None
         else ft.Icon(ft.Icons.SPA_OUTLINED, color=ft.Colors.PRIMARY, semantics_label=APP_TITLE)
     )
@@ -47,12 +48,10 @@ def _header(
                     max_lines=1,
                     overflow=ft.TextOverflow.ELLIPSIS,
                 ),
-                ft.IconButton(icon=ft.Icons.BOLT, tooltip="Quick capture", on_click=on_capture),
-                ft.IconButton(
-                    icon=ft.Icons.DIRECTIONS_RUN_OUTLINED, tooltip="Training", on_click=on_training
-                ),
-                ft.IconButton(icon=ft.Icons.SETTINGS_OUTLINED, tooltip="Settings", on_click=on_settings),
-                ft.IconButton(icon=ft.Icons.LOCK_OUTLINE, tooltip="Lock", on_click=on_lock),
+                icon_button(ft.Icons.BOLT, "Quick capture", on_capture),
+                icon_button(ft.Icons.DIRECTIONS_RUN_OUTLINED, "Training", on_training),
+                icon_button(ft.Icons.SETTINGS_OUTLINED, "Settings", on_settings),
+                icon_button(ft.Icons.LOCK_OUTLINE, "Lock", on_lock),
             ],
         ),
     )
