@@ -187,13 +187,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plugin_registrars() -> list[Callable[[Any], None]]:
     """Command groups that live in their own modules (models, …), registered like built-ins."""
-    from app import cli_coach, cli_eval, cli_heartbeat, cli_io, cli_memory, cli_models, cli_sync, cli_training
+    from app import (
+        cli_coach,
+        cli_eval,
+        cli_heartbeat,
+        cli_io,
+        cli_llm,
+        cli_memory,
+        cli_models,
+        cli_sync,
+        cli_training,
+    )
 
     return [
         cli_memory.register,
         cli_coach.register,
         cli_heartbeat.register,
         cli_models.register,
+        cli_llm.register,
         cli_eval.register,
         cli_training.register,
         cli_io.register,

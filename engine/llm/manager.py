@@ -26,6 +26,7 @@ from engine.llm import catalog as catalog_mod
 from engine.llm import download as download_mod
 from engine.llm.catalog import CatalogEntry
 from engine.llm.gguf import GgufInfo, read_info, sha256_file
+from engine.llm.runner import DEFAULT_CONTEXT, estimate_bytes
 
 if TYPE_CHECKING:
     import httpx
@@ -92,6 +93,11 @@ class ModelManager:
                 f"{model.size_bytes:,}); remove it and add it again"
             )
         return model
+
+    def estimated_bytes(self, name: str, n_ctx: int = DEFAULT_CONTEXT) -> int:
+        """Resident memory of this model when loaded with `n_ctx` tokens of context (its budget check)."""
+        info = read_info(self.ready(name).file)
+        return estimate_bytes(info, min(n_ctx, info.context_length))
 
     def verify(self, name: str, progress: Progress | None = None) -> InstalledModel:
         """Recompute the checksum; `ModelCorrupt` when the file no longer matches."""
