@@ -10,6 +10,7 @@ import flet as ft
 
 from app.ui.settings_checkins import CheckinSettings
 from app.ui.settings_io import ExportSettings, ImportSettings
+from app.ui.settings_llm import LocalModelSettings
 from app.ui.settings_models import ModelSettings, ReasonerSettings
 from app.ui.settings_security import SecuritySettings
 from app.ui.settings_sync import SyncSettings
@@ -27,6 +28,7 @@ def SettingsView() -> ft.Control:
             CheckinSettings(),
             SyncSettings(),
             ReasonerSettings(),
+            LocalModelSettings(),
             ModelSettings(),
             ImportSettings(),
             ExportSettings(),
