@@ -445,7 +445,20 @@ def GalleryView() -> ft.Control:
         else None
     )
 
+    async def open_studio(_e: Any) -> None:  # the coach studio: for creators (app/ui/studio_view.py)
+        await page.push_route("/studio")
+
     top: list[ft.Control] = [ft.Container(height=SPACE_S), _filters(state, pick_domain, pick_language)]
+    top.append(
+        ft.Row(
+            alignment=ft.MainAxisAlignment.END,
+            controls=[
+                ft.TextButton(
+                    content="Create a coach", icon=ft.Icons.DESIGN_SERVICES_OUTLINED, on_click=open_studio
+                )
+            ],
+        )
+    )
     if state.result:
         top.append(ft.Text(state.result, color=ft.Colors.PRIMARY))
     if state.problem:

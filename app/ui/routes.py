@@ -10,6 +10,7 @@ import flet as ft
 
 from app.ui.sections import SCREENS, home_section
 from app.ui.shell import Shell
+from app.ui.studio_view import StudioHome, StudioView
 
 
 def build_routes() -> list[ft.Route]:
@@ -23,7 +24,13 @@ def build_routes() -> list[ft.Route]:
         ]
         children.append(ft.Route(path=base, component=screen.component))
     children.append(ft.Route(path=":unknown*", component=home))
-    return [ft.Route(component=Shell, children=children)]
+    # The coach studio is a workspace of its own (editor and live preview side by side), outside the
+    # shell's reading width; it is matched first, since the shell's catch-all takes every path.
+    studio = [
+        ft.Route(path="studio/:draft_id", component=StudioView),
+        ft.Route(path="studio", component=StudioHome),
+    ]
+    return [*studio, ft.Route(component=Shell, children=children)]
 
 
 @ft.component

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from engine.coaches.builder import PERSONA_NAMES
 from engine.coaches.manifest import DOMAINS
+from engine.coaches.playbook import Move
 from engine.errors import UsageError
 
 Bump = Literal["major", "minor", "patch"]
@@ -175,3 +177,24 @@ def _toml(value: object) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(json.dumps(str(v), ensure_ascii=False) for v in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def moves_toml(moves: Sequence[Move]) -> str:
+    """A playbook file of `moves`, in the format `playbook.parse_file` reads (the studio's move form
+    writes through this, so a draft's playbook is always a file the builder accepts)."""
+    blocks = []
+    for m in moves:
+        lines = [
+            "[[moves]]",
+            f"id = {_toml(m.id)}",
+            f"kind = {_toml(m.kind)}",
+            f"situations = {_toml(list(m.situations))}",
+            f"moments = {_toml(list(m.moments))}",
+        ]
+        if m.intents:
+            lines.append(f"intents = {_toml(list(m.intents))}")
+        lines.append(f"text = {_toml(m.text)}")
+        if m.steps:
+            lines.append(f"steps = {_toml(list(m.steps))}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + ("\n" if blocks else "")

@@ -10,6 +10,7 @@ being recorded in the creator's own conversations.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import tempfile
@@ -41,8 +42,17 @@ from engine.session import Part, guarded
 from engine.store import meta
 from engine.studio import content_check, keys, well_known
 from engine.studio.analytics import Analytics, TurnRecord, summarise
-from engine.studio.draft import Bump, Draft, Release, SourceFiles, bumped, check_fields, write_folder
-from engine.studio.extract import Page, pages
+from engine.studio.draft import (
+    Bump,
+    Draft,
+    Release,
+    SourceFiles,
+    bumped,
+    check_fields,
+    moves_toml,
+    write_folder,
+)
+from engine.studio.extract import STUDIO_SUFFIXES, Page, pages
 from engine.studio.preview import RecordingReasoner
 
 if TYPE_CHECKING:
@@ -51,6 +61,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): extract, chunk, embed, index
 PREVIEW_PREFIX = "studio-preview-"
+PREVIEW_BUILT_KEY = "studio.preview_built."
 
 
 @dataclass(frozen=True)
@@ -216,6 +227,40 @@ class Studio(Part):
             else []
         )
 
+    def add_move(
+        self,
+        draft_id: str,
+        *,
+        id: str,
+        kind: str,
+        situations: Sequence[str],
+        text: str,
+        moments: Sequence[str] = playbook_mod.MOMENTS,
+        intents: Sequence[str] = (),
+        steps: Sequence[str] = (),
+    ) -> list[playbook_mod.Move]:
+        """Add a move to the playbook (or replace the move with that id), checked as the builder
+        checks it: a bad one is refused with its reason and the playbook is left as it was."""
+        move = playbook_mod.Move(
+            id.strip(),
+            kind,
+            tuple(s.strip() for s in situations if s.strip()),
+            tuple(moments),
+            tuple(intents),
+            " ".join(text.split()),
+            tuple(s.strip() for s in steps if s.strip()),
+        )
+        moves = [m for m in self.moves(draft_id) if m.id != move.id] + [move]
+        self.update(draft_id, playbook=moves_toml(moves))
+        return self.moves(draft_id)
+
+    def remove_move(self, draft_id: str, move_id: str) -> list[playbook_mod.Move]:
+        moves = self.moves(draft_id)
+        if move_id not in {m.id for m in moves}:
+            raise NotFound(f"the playbook has no move {move_id!r}")
+        self.update(draft_id, playbook=moves_toml([m for m in moves if m.id != move_id]))
+        return self.moves(draft_id)
+
     def _save(self, draft: Draft) -> None:
         with self._s.db.atomic() as conn:
             conn.execute(
@@ -293,6 +338,24 @@ class Studio(Part):
                 ],
             )
         return self.source(source_id)
+
+    def add_path(
+        self, draft_id: str, path: Path | str, *, progress: Progress | None = None
+    ) -> list[SourceInfo]:
+        """A file, or every PDF, Markdown and text file directly in a folder (in name order).
+        Files already among the draft's sources (same name) are skipped, so adding a folder again
+        after dropping a new book into it adds only that book."""
+        path = Path(path).expanduser()
+        if path.is_dir():
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in STUDIO_SUFFIXES)
+            if not files:
+                raise NotFound(f"{path} holds no {', '.join(STUDIO_SUFFIXES)} files")
+        elif path.is_file():
+            files = [path]
+        else:
+            raise NotFound(f"{path} is neither a file nor a folder")
+        have = {s.name for s in self.sources(draft_id)}
+        return [self.add_source(draft_id, f, progress=progress) for f in files if f.name not in have]
 
     def sources(self, draft_id: str) -> list[SourceInfo]:
         rows = self._s.db.query(
@@ -658,7 +721,7 @@ class Studio(Part):
         """Build the draft as it is now and install it as a hidden preview coach; returns its id.
         Vectors of unchanged passages are reused from the last preview build."""
         draft = self.get(draft_id)
-        preview_id = (PREVIEW_PREFIX + draft.coach_id)[:63]
+        preview_id = _preview_id(draft)
         out = self._s.paths.home / "studio" / f"{draft.id}{PACK_SUFFIX}"
         out.parent.mkdir(parents=True, exist_ok=True)
         previous = out.with_suffix(".last" + PACK_SUFFIX)
@@ -669,6 +732,8 @@ class Studio(Part):
         if self._coaches.is_preview(preview_id):
             self._coaches.end_preview(preview_id)
         self._coaches.preview(out, progress=progress)
+        with self._s.db.atomic() as conn:
+            meta.put(conn, PREVIEW_BUILT_KEY + draft.id, self._fingerprint(draft))
         return preview_id
 
     def preview_send(
@@ -678,13 +743,18 @@ class Studio(Part):
         *,
         history: Sequence[tuple[str, str]] = (),
         reasoner: str | None = None,
+        progress: Progress | None = None,
     ) -> PreviewReply:
-        """One preview turn with the draft (as last refreshed): the reply, the moves it made and the
-        passages it quoted. Recorded for the studio's analytics, never in the creator's chats."""
+        """One preview turn with the draft as it is now (rebuilt first when anything changed since
+        the last preview): the reply, the moves it made and the passages it quoted. Recorded for the
+        studio's analytics, never in the creator's own conversations."""
         draft = self.get(draft_id)
-        preview_id = (PREVIEW_PREFIX + draft.coach_id)[:63]
-        if not self._coaches.is_preview(preview_id):
-            self.refresh_preview(draft_id)
+        preview_id = _preview_id(draft)
+        db = self._s.db
+        with db.lock:
+            built = meta.get(db.conn, PREVIEW_BUILT_KEY + draft.id)
+        if not self._coaches.is_preview(preview_id) or built != self._fingerprint(draft):
+            self.refresh_preview(draft_id, progress=progress)
         recorder = RecordingReasoner(self._chat.make_reasoner(reasoner))
         try:
             reply = self._chat.send(
@@ -695,8 +765,8 @@ class Studio(Part):
         moves = recorder.moves_made(reply.text)
         with self._s.db.atomic() as conn:
             conn.execute(
-                "INSERT INTO studio_turns (id, draft_id, version, message, reply, moves, passages, reasoner, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO studio_turns (id, draft_id, version, message, reply, moves, passages, reasoner, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     new_id(),
                     draft_id,
@@ -711,6 +781,17 @@ class Studio(Part):
             )
         return PreviewReply(reply.text, moves, list(reply.citations), reply.reasoner, reply.notice)
 
+    def _fingerprint(self, draft: Draft) -> str:
+        """What the preview pack is made of: the draft's body and every chunk as it stands."""
+        digest = hashlib.sha256(draft.body().encode("utf-8"))
+        for row in self._s.db.query(
+            "SELECT c.ref, c.title, c.text, c.excluded, s.title, s.author FROM studio_chunks c "
+            "JOIN studio_sources s ON s.id = c.source_id WHERE c.draft_id = ? ORDER BY c.ref",
+            (draft.id,),
+        ):
+            digest.update(json.dumps(list(row)).encode("utf-8"))
+        return digest.hexdigest()
+
     def analytics(self, draft_id: str) -> Analytics:
         """How the preview conversations used the draft: moves and passages by count, replies that
         quoted nothing, and moves never made."""
@@ -720,6 +801,10 @@ class Studio(Part):
         )
         turns = [TurnRecord(str(r[0]), json.loads(r[1]), json.loads(r[2])) for r in rows]
         return summarise(turns, [m.id for m in self.moves(draft_id)])
+
+
+def _preview_id(draft: Draft) -> str:
+    return (PREVIEW_PREFIX + draft.coach_id)[:63].rstrip("-")
 
 
 def _slug(name: str) -> str:
