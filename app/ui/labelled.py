@@ -22,3 +22,16 @@ def icon_button(icon: ft.IconData, label: str, on_click: Any = None, **options: 
         on_click=on_click,
         **options,
     )
+
+
+def labelled_dropdown(dropdown: ft.Dropdown) -> ft.Control:
+    """A dropdown a screen reader finds as one named button ("Auto-lock: 15 minutes").
+
+    A non-editable ``Dropdown`` of Flet 1.0.5 adds no node of its own to the accessibility tree: its
+    button role and label melt into the nearest ancestor (a whole settings card became one button
+    named after all its text). A semantics container keeps it apart and names it with its label
+    and what it shows.
+    """
+    shown = next((o.text or o.key for o in dropdown.options or [] if o.key == dropdown.value), dropdown.value)
+    name = f"{dropdown.label}: {shown}" if shown else str(dropdown.label or "")
+    return ft.Semantics(container=True, button=True, label=name, content=dropdown)

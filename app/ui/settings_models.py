@@ -14,6 +14,7 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import labelled_dropdown
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import megabytes, settings_card, status_line
 from engine.api import Engine
@@ -180,15 +181,17 @@ def ReasonerSettings() -> ft.Control:
         )
 
     controls: list[ft.Control] = [
-        ft.Dropdown(
-            label="Who writes replies",
-            value=form.name,
-            dense=True,
-            editable=False,
-            enable_search=False,
-            disabled=form.busy or not form.loaded,
-            options=[ft.DropdownOption(key=n, text=REASONER_LABELS.get(n, n)) for n in form.available],
-            on_select=edit("name"),
+        labelled_dropdown(
+            ft.Dropdown(
+                label="Who writes replies",
+                value=form.name,
+                dense=True,
+                editable=False,
+                enable_search=False,
+                disabled=form.busy or not form.loaded,
+                options=[ft.DropdownOption(key=n, text=REASONER_LABELS.get(n, n)) for n in form.available],
+                on_select=edit("name"),
+            )
         )
     ]
     if form.name == "grounded":
