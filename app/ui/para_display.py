@@ -12,6 +12,7 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.locale_dates import format_day, format_stamp
 from engine.types import Entity
 
 
@@ -137,7 +138,7 @@ def deadline_text(deadline: str | None, today: date) -> str | None:
         return f"Overdue by {-days} day{'s' if days != -1 else ''}"
     if days <= 14:
         return f"Due in {days} days"
-    return f"Due {d.day} {d:%b %Y}"
+    return f"Due {format_day(d)}"
 
 
 def entity_subtitle(entity: Entity, today: date) -> str:
@@ -236,9 +237,6 @@ def summary_body(summary_md: str) -> str:
 
 
 def fact_when(stamp: str) -> str:
-    """``2026-03-01T…`` → ``1 Mar 2026`` for fact rows; unparseable stamps are shown as stored."""
-    try:
-        d = date.fromisoformat(stamp[:10])
-    except ValueError:
-        return stamp
-    return f"{d.day} {d:%b %Y}"
+    """``2026-03-01T…`` → ``1 Mar 2026`` (in the locale's order) for fact rows; unparseable stamps
+    are shown as stored."""
+    return format_stamp(stamp)

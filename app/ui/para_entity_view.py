@@ -1,8 +1,9 @@
 """One PARA entity: its summary, the facts that stand now (with their decay tier), what they
 replaced, what it links to, and the actions that change its place (archive, restore, complete).
 
-Facts are never deleted (DESIGN.md §5): a changed fact is shown under "Earlier versions" with the
-date it was replaced, so the coachee can see how their own story moved.
+Facts are never deleted (DESIGN.md §5): a changed or retired fact is shown under "Earlier versions",
+so the coachee can see how their own story moved. Changing facts (``para_facts``) and the deadline
+(``para_deadline``) live in their own components, each with its own draft state.
 """
 
 from __future__ import annotations
@@ -16,22 +17,21 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
+from app.ui.para_deadline import DeadlineField
 from app.ui.para_display import (
-    TIER_COLORS,
-    TIER_HINTS,
     TYPE_COLORS,
     TYPE_ICONS,
     deadline_text,
-    fact_when,
     kind_for_entity,
     summary_body,
     type_label,
 )
+from app.ui.para_facts import FactsEditor, history_row
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
 from engine.api import Engine
-from engine.types import EntityPage, Fact
+from engine.types import EntityPage
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,6 @@ class EntityState:
     page: EntityPage | None = None
     missing: str | None = None
     busy: bool = False
-    deadline: str = ""
     problem: str | None = None
 
 
@@ -51,42 +50,6 @@ def _section(title: str, controls: list[ft.Control]) -> list[ft.Control]:
         ),
         *controls,
     ]
-
-
-def _tier_badge(tier: str) -> ft.Control:
-    color = TIER_COLORS.get(tier, ft.Colors.OUTLINE)
-    return ft.Container(
-        padding=ft.Padding.symmetric(horizontal=8, vertical=2),
-        border_radius=10,
-        border=ft.Border.all(1, color),
-        tooltip=TIER_HINTS.get(tier, tier),
-        content=ft.Text(tier.capitalize(), size=12, color=color, semantics_label=f"Tier {tier}"),
-    )
-
-
-def _fact_row(fact: Fact, tier: str) -> ft.Control:
-    when = fact_when(fact.occurs_on or fact.timestamp)
-    return ft.ListTile(
-        content_padding=ft.Padding.symmetric(horizontal=SPACE_S),
-        title=ft.Text(fact.content),
-        subtitle=ft.Text(
-            f"{fact.category} · {when} · from {fact.source}", color=ft.Colors.ON_SURFACE_VARIANT
-        ),
-        trailing=_tier_badge(tier),
-    )
-
-
-def _history_row(fact: Fact) -> ft.Control:
-    return ft.ListTile(
-        content_padding=ft.Padding.symmetric(horizontal=SPACE_S),
-        leading=ft.Icon(ft.Icons.HISTORY, color=ft.Colors.ON_SURFACE_VARIANT),
-        title=ft.Text(
-            fact.content,
-            color=ft.Colors.ON_SURFACE_VARIANT,
-            style=ft.TextStyle(decoration=ft.TextDecoration.LINE_THROUGH),
-        ),
-        subtitle=ft.Text(f"believed from {fact_when(fact.timestamp)}, later replaced", size=12),
-    )
 
 
 def _status_actions(page: EntityPage, run: Callable[[str], Any], busy: bool) -> list[ft.Control]:
@@ -134,7 +97,7 @@ def EntityView() -> ft.Control:
             set_state=set_state,
             busy=None,
             problem="missing",
-            done=lambda s, found: replace(s, page=found, deadline=found.entity.deadline or ""),
+            done=lambda s, found: replace(s, page=found),
             failed=lambda s: replace(s, page=None),
         )
 
@@ -148,17 +111,6 @@ def EntityView() -> ft.Control:
                 profile.changed()
 
         return handler
-
-    async def save_deadline(_e: ft.Event[ft.Control]) -> None:
-        deadline = latest().deadline.strip() or None
-        if await run_action(
-            lambda: engine.memory.set_deadline(entity_id, deadline), latest=latest, set_state=set_state
-        ):
-            profile.changed()
-
-    def edit_deadline(e: ft.Event[ft.TextField]) -> None:
-        value = e.control.value
-        set_state(lambda s: replace(s, deadline=value, problem=None))
 
     def go(route: str) -> Callable[[ft.Event[ft.Control]], Any]:
         async def handler(_e: ft.Event[ft.Control]) -> None:
@@ -178,7 +130,7 @@ def EntityView() -> ft.Control:
     return ft.ListView(
         expand=True,
         spacing=0,
-        controls=_page_controls(state, state.page, run, save_deadline, edit_deadline, go),
+        controls=_page_controls(state, state.page, run, go),
     )
 
 
@@ -186,8 +138,6 @@ def _page_controls(
     state: EntityState,
     data: EntityPage,
     run: Callable[[str], Any],
-    save_deadline: Callable[..., Any],
-    edit_deadline: Callable[..., Any],
     go: Callable[[str], Any],
 ) -> list[ft.Control]:
     entity = data.entity
@@ -229,25 +179,7 @@ def _page_controls(
     if entity.type == "project" and entity.status == "active":
         controls.append(
             ft.Container(
-                padding=ft.Padding.only(top=SPACE_M),
-                content=ft.Row(
-                    vertical_alignment=ft.CrossAxisAlignment.CENTER,
-                    controls=[
-                        ft.TextField(
-                            label="Deadline",
-                            hint_text="YYYY-MM-DD",
-                            value=state.deadline,
-                            dense=True,
-                            width=200,
-                            disabled=state.busy,
-                            on_change=edit_deadline,
-                            on_submit=save_deadline,
-                        ),
-                        ft.OutlinedButton(
-                            content="Save deadline", disabled=state.busy, on_click=save_deadline
-                        ),
-                    ],
-                ),
+                padding=ft.Padding.only(top=SPACE_M), content=DeadlineField(entity.id, entity.deadline)
             )
         )
     controls.extend(status_line(None, state.problem))
@@ -259,16 +191,11 @@ def _page_controls(
         content=ft.Markdown(body or "Nothing recent.", selectable=True),
     )
     controls += _section("Summary (recent and warm)", [summary])
-    facts = [_fact_row(f, t) for f, t in data.active] or [
-        ft.Text(
-            "No facts yet. Capture a note that mentions it, and what you say sticks here.",
-            color=ft.Colors.ON_SURFACE_VARIANT,
-        )
-    ]
-    controls += _section(f"What stands now ({len(data.active)})", facts)
+    controls += _section(f"What stands now ({len(data.active)})", [FactsEditor(entity.id, data.active)])
     if data.history:
         controls += _section(
-            f"Earlier versions ({len(data.history)})", [_history_row(f) for f in data.history]
+            f"Earlier versions ({len(data.history)})",
+            [history_row(f, data.retired_at.get(f.id)) for f in data.history],
         )
     if data.neighbours:
         chips = [
