@@ -14,6 +14,7 @@ from pathlib import Path
 import flet as ft
 
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import icon_button
 from app.ui.theme import SPACE_S, centered_form
 from app.web_root import APP_TITLE
 from engine.api import Engine
@@ -116,10 +117,10 @@ def UnlockView(home: Path, on_unlocked: Callable[[Engine, bool], None]) -> ft.Co
 
     def reveal_button() -> ft.Control:
         # Flet's own can_reveal_password button has no accessible name; this one says what it does.
-        return ft.IconButton(
-            icon=ft.Icons.VISIBILITY_OFF_OUTLINED if form.revealed else ft.Icons.VISIBILITY_OUTLINED,
-            tooltip="Hide passphrase" if form.revealed else "Show passphrase",
-            on_click=toggle_reveal,
+        return icon_button(
+            ft.Icons.VISIBILITY_OFF_OUTLINED if form.revealed else ft.Icons.VISIBILITY_OUTLINED,
+            "Hide passphrase" if form.revealed else "Show passphrase",
+            toggle_reveal,
         )
 
     passphrase_field = ft.TextField(
