@@ -56,7 +56,7 @@ def chunks_panel(
             on_submit=search,
         ),
         ft.Text(
-            f"{len(chunks):,} chunks{' match' if state.query else ''}, {included:,} in the pack",
+            _count_words(len(chunks), included, bool(state.query)),
             size=12,
             color=ft.Colors.ON_SURFACE_VARIANT,
         ),
@@ -106,7 +106,6 @@ def _chunk(
         body = ft.Text(
             chunk.text,
             size=13,
-            selectable=True,
             style=ft.TextStyle(decoration=ft.TextDecoration.LINE_THROUGH) if chunk.excluded else None,
             color=ft.Colors.ON_SURFACE_VARIANT if chunk.excluded else None,
         )
@@ -146,3 +145,9 @@ def _chunk(
             ),
         )
     )
+
+
+def _count_words(shown: int, included: int, searching: bool) -> str:
+    noun = "chunk" if shown == 1 else "chunks"
+    verb = (" matches" if shown == 1 else " match") if searching else ""
+    return f"{shown:,} {noun}{verb}, {included:,} in the pack"

@@ -189,7 +189,7 @@ def preview_panel(
                     padding=ft.Padding.all(SPACE_S),
                     border_radius=10,
                     bgcolor=ft.Colors.PRIMARY_CONTAINER,
-                    content=ft.Text(turn.message, selectable=True),
+                    content=ft.Text(turn.message),
                 ),
             ),
             ft.Container(
@@ -199,7 +199,7 @@ def preview_panel(
                 content=ft.Column(
                     spacing=4,
                     controls=[
-                        ft.Text(reply.text, selectable=True),
+                        ft.Text(reply.text),
                         ft.Text(
                             "Moves used: " + (", ".join(reply.moves) or "none"),
                             size=12,
@@ -226,8 +226,8 @@ def preview_panel(
                     on_change=edit("message"),
                     on_submit=send,
                 ),
-                ft.IconButton(
-                    icon=ft.Icons.SEND, tooltip="Send to the draft", disabled=state.busy, on_click=send
+                ft.FilledTonalButton(
+                    content="Send to the draft", icon=ft.Icons.SEND, disabled=state.busy, on_click=send
                 ),
             ]
         )

@@ -135,7 +135,6 @@ def _pages(state: StudioState) -> list[ft.Control]:
                         ft.Text(
                             body[:600] + ("…" if len(body) > 600 else "") if body else "(no text extracted)",
                             size=12,
-                            selectable=True,
                         ),
                     ],
                 ),

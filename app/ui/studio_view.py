@@ -278,9 +278,7 @@ def StudioView() -> ft.Control:
                 return "Those files are already among the sources."
             return f"Added {', '.join(a.name for a in added)}: {sum(a.chunks for a in added):,} chunks."
 
-        await act(
-            lambda: engine.studio.add_path(draft_id, path, progress=progress), "Not added: {}", words, path=""
-        )
+        await act(lambda: engine.studio.add_path(draft_id, path, progress=progress), "Not added: {}", words)
 
     def view(source_id: str) -> Callable[[Any], None]:
         return lambda _e: set_state(
@@ -372,14 +370,31 @@ def StudioView() -> ft.Control:
             done=lambda s, report: replace(s, report=report),
         )
 
+    async def change_and_recheck(work: Callable[[], Any], failure: str, said: str) -> None:
+        """A change the content check is about (a redaction, a licence): the check runs again with it,
+        so the list the creator is working through is never out of date."""
+
+        def both() -> Any:
+            work()
+            return engine.studio.check(draft_id) if latest().report is not None else None
+
+        await run_action(
+            both,
+            latest=latest,
+            set_state=set_state,
+            failure=failure,
+            start=lambda s: replace(s, result=None),
+            done=lambda s, report: replace(s, report=report, result=said, revision=s.revision + 1),
+        )
+
     def redact(chunk_id: str) -> Callable[[Any], Any]:
         async def handler(_e: Any) -> None:
-            def work() -> Any:
-                chunk = engine.studio.redact(chunk_id)
-                return chunk, engine.studio.check(draft_id)
-
-            await act(work, "Not redacted: {}", lambda r: f"{r[0].ref} redacted.")
-            await run_check(None)
+            ref = next((c.ref for c in latest().chunks if c.id == chunk_id), "the chunk")
+            if latest().report is not None:
+                ref = next((c.chunk.ref for c in latest().report.personal if c.chunk.id == chunk_id), ref)
+            await change_and_recheck(
+                lambda: engine.studio.redact(chunk_id), "Not redacted: {}", f"{ref} redacted."
+            )
 
         return handler
 
@@ -401,13 +416,11 @@ def StudioView() -> ft.Control:
             if source is None:
                 return
             text = now.licence_of(source)
-            await act(
+            await change_and_recheck(
                 lambda: engine.studio.set_source(source_id, licence=text),
                 "Not saved: {}",
-                lambda s: f"Licence of {s.name} saved.",
+                f"Licence of {source.name} saved.",
             )
-            if latest().report is not None:
-                await run_check(None)
 
         return handler
 
