@@ -24,14 +24,15 @@ def icon_button(icon: ft.IconData, label: str, on_click: Any = None, **options: 
     )
 
 
-def labelled_dropdown(dropdown: ft.Dropdown) -> ft.Control:
+def labelled_dropdown(dropdown: ft.Dropdown, label: str | None = None) -> ft.Control:
     """A dropdown a screen reader finds as one named button ("Auto-lock: 15 minutes").
 
     A non-editable ``Dropdown`` of Flet 1.0.5 adds no node of its own to the accessibility tree: its
     button role and label melt into the nearest ancestor (a whole settings card became one button
     named after all its text). A semantics container keeps it apart and names it with its label
-    and what it shows.
+    and what it shows; the dropdown's own node, a button with no name, is left out below it.
     """
     shown = next((o.text or o.key for o in dropdown.options or [] if o.key == dropdown.value), dropdown.value)
-    name = f"{dropdown.label}: {shown}" if shown else str(dropdown.label or "")
-    return ft.Semantics(container=True, button=True, label=name, content=dropdown)
+    title = label or dropdown.label or dropdown.tooltip or ""
+    name = f"{title}: {shown}" if shown else str(title)
+    return ft.Semantics(container=True, button=True, label=name, exclude_semantics=True, content=dropdown)

@@ -17,6 +17,7 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state, use_page_width
+from app.ui.labelled import labelled_dropdown
 from app.ui.profile_context import use_profile
 from app.ui.theme import CONTENT_MAX_WIDTH, SPACE_M, SPACE_S
 from app.ui.training_charts import (
@@ -346,12 +347,14 @@ def TrainingView() -> ft.Control:
             ],
         ),
         ft.Text("Goal race", theme_style=ft.TextThemeStyle.TITLE_SMALL),
-        ft.Dropdown(
-            label="Distance",
-            value=state.distance,
-            options=[ft.DropdownOption(key=k, text=t) for k, t in DISTANCES],
-            on_select=edit("distance"),
-            dense=True,
+        labelled_dropdown(
+            ft.Dropdown(
+                label="Distance",
+                value=state.distance,
+                options=[ft.DropdownOption(key=k, text=t) for k, t in DISTANCES],
+                on_select=edit("distance"),
+                dense=True,
+            )
         ),
         ft.TextField(
             label="Target time", hint_text="1:45:00", value=state.target, on_change=edit("target"), dense=True
@@ -392,16 +395,18 @@ def TrainingView() -> ft.Control:
                     width=170,
                     dense=True,
                 ),
-                ft.Dropdown(
-                    label="Sex (Banister's factor)",
-                    value=state.sex,
-                    options=[
-                        ft.DropdownOption(key="male", text="Male"),
-                        ft.DropdownOption(key="female", text="Female"),
-                    ],
-                    on_select=edit("sex"),
-                    width=210,
-                    dense=True,
+                labelled_dropdown(
+                    ft.Dropdown(
+                        label="Sex (Banister's factor)",
+                        value=state.sex,
+                        options=[
+                            ft.DropdownOption(key="male", text="Male"),
+                            ft.DropdownOption(key="female", text="Female"),
+                        ],
+                        on_select=edit("sex"),
+                        width=210,
+                        dense=True,
+                    )
                 ),
             ],
         ),
