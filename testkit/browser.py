@@ -285,7 +285,7 @@ def type_text(page: Page, label: str, text: str, *, delay_ms: int = TYPING_DELAY
     return target
 
 
-def scroll_until(page: Page, target: Locator, *, steps: int = 20) -> None:
+def scroll_until(page: Page, target: Locator, *, steps: int = 50) -> None:
     """Scroll the page under the mouse with the wheel, as a person does, until `target` is on screen.
 
     Long screens (Settings) are lazy lists: a card joins the page only once scrolled near, so a
