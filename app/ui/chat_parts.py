@@ -41,6 +41,7 @@ class Bubble:
     sources: tuple[Source, ...] = ()
     notice: str | None = None
     memo: MemoOutcome | None = None
+    message_id: str | None = None  # the stored message it shows (None while it is being sent)
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,23 @@ def bubble_view(
     go: Callable[[str], Any],
     use_text: Callable[[str], Any],
     key: int | None = None,
+    found: bool = False,
+    on_size: Any = None,
 ) -> ft.Control:
+    """One message; ``found`` marks the one a search result opened the conversation at."""
     mine = bubble.role in ("user", "memo")
     body: list[ft.Control] = []
+    if found:
+        body.append(
+            ft.Row(
+                tight=True,
+                spacing=4,
+                controls=[
+                    ft.Icon(ft.Icons.SEARCH, size=14, color=ft.Colors.PRIMARY),
+                    ft.Text("Found by your search", size=12, color=ft.Colors.PRIMARY),
+                ],
+            )
+        )
     if bubble.notice:
         body.append(ft.Text(bubble.notice, size=12, italic=True, color=ft.Colors.ON_SURFACE_VARIANT))
     if bubble.memo is not None:
@@ -144,11 +159,26 @@ def bubble_view(
         if bubble.memo is not None
         else ft.Colors.SURFACE_CONTAINER_HIGH
     )
-    return _bubble_row(body, bgcolor, mine=mine, fill=not mine or bubble.memo is not None, key=key)
+    return _bubble_row(
+        body,
+        bgcolor,
+        mine=mine,
+        fill=not mine or bubble.memo is not None,
+        key=key,
+        found=found,
+        on_size=on_size,
+    )
 
 
 def _bubble_row(
-    body: list[ft.Control], bgcolor: str, *, mine: bool, fill: bool, key: int | None
+    body: list[ft.Control],
+    bgcolor: str,
+    *,
+    mine: bool,
+    fill: bool,
+    key: int | None,
+    found: bool = False,
+    on_size: Any = None,
 ) -> ft.Control:
     """A bubble at its side of the conversation.
 
@@ -159,6 +189,7 @@ def _bubble_row(
     """
     return ft.Row(
         key=key,
+        on_size_change=on_size,
         margin=ft.Margin.only(top=SPACE_S),
         alignment=ft.MainAxisAlignment.END if mine else ft.MainAxisAlignment.START,
         vertical_alignment=ft.CrossAxisAlignment.START,
@@ -170,6 +201,7 @@ def _bubble_row(
                 padding=ft.Padding.symmetric(horizontal=SPACE_M - 2, vertical=SPACE_S + 2),
                 border_radius=16,
                 bgcolor=bgcolor,
+                border=ft.Border.all(2, ft.Colors.PRIMARY) if found else None,
                 content=ft.Column(spacing=SPACE_S, tight=True, controls=body),
             ),
         ],

@@ -37,6 +37,7 @@ from typing import Any
 import flet as ft
 
 from app.ui.actions import run_action
+from app.ui.chat_found import use_found_message
 from app.ui.chat_parts import (
     Bubble,
     ContextItem,
@@ -52,6 +53,7 @@ from app.ui.hooks import use_latest_state, use_page_width, use_typed_text
 from app.ui.mentions import Suggestion, complete, open_mention, suggest, token_for
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
+from app.ui.transcripts import asked_message
 from app.ui.voice_memo import MemoOutcome, use_voice_memo, voice_status
 from engine.api import Engine
 from engine.errors import LifeOSError
@@ -125,7 +127,12 @@ def read_chat(engine: Engine, coach_id: str | None) -> ChatRead:
     if current is None or current not in ids:
         return ChatRead(coaches, current, (), None)
     bubbles = tuple(
-        Bubble(m.role, m.content, tuple(_source(engine, current, ref) for ref in m.meta.get("citations", [])))
+        Bubble(
+            m.role,
+            m.content,
+            tuple(_source(engine, current, ref) for ref in m.meta.get("citations", [])),
+            message_id=m.id,
+        )
         for m in engine.chat.conversation(current)
     )
     return ChatRead(coaches, current, bubbles, engine.coaches.preview_messages_left(current))
@@ -160,12 +167,17 @@ def ChatView() -> ft.Control:
     page = ft.context.page
     width = use_page_width()
     requested = ft.use_route_params().get("coach_id")
+    asked = asked_message(page.route)  # ``?message=<id>``: a search result opened this message
     state, set_state, latest = use_latest_state(ChatState())
     routed = ft.use_ref(requested)
     routed.current = requested
     coach_id = requested or state.coach_id
     coach_name = dict(state.coaches).get(coach_id or "", coach_id or "")
     conversation = ft.use_ref(lambda: ft.Ref[ft.ListView]()).current
+    # Once the person writes, the conversation is theirs again: it follows the newest message.
+    found_at, measure = use_found_message(
+        None if state.sent else asked, [b.message_id for b in state.bubbles], conversation
+    )
     built = ft.use_ref(dict).current  # id(bubble) -> (bubble, its controls): see the module docstring
 
     async def load() -> None:
@@ -435,6 +447,14 @@ def ChatView() -> ft.Control:
         bubbles.append(pending_bubble(state.streaming, key=len(state.bubbles)))
     for index in range(len(state.bubbles) - 1, -1, -1):
         bubble = state.bubbles[index]
+        if found_at is not None and index >= found_at:
+            # Opened at a message: it and the newer bubbles report their heights (see chat_found), so
+            # they are built outside the cache while the conversation is shown at that message.
+            found = index == found_at
+            bubbles.append(
+                bubble_view(bubble, open_source, go, use_text, key=index, found=found, on_size=measure(index))
+            )
+            continue
         cached = built.get(id(bubble))
         if cached is None or cached[0] is not bubble:
             cached = built[id(bubble)] = (bubble, bubble_view(bubble, open_source, go, use_text, key=index))

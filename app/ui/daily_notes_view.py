@@ -35,6 +35,7 @@ from app.ui.note_display import (
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S
+from app.ui.transcripts import highlight, is_transcript, parse_transcript, transcript_route
 from engine.errors import LifeOSError
 from engine.types import Note, SearchHit
 
@@ -127,6 +128,46 @@ def _hit_row(hit: SearchHit, go: Go) -> ft.Control:
     )
 
 
+def _transcript_hit_row(hit: SearchHit, open_transcript: Callable[[Note], Any]) -> ft.Control:
+    """A chat turn found by the search: who said what, as text (the stored Markdown is not shown),
+    the searched words in bold; a click opens the conversation at that message."""
+    terms = {text for text, is_match in snippet_parts(hit.snippet) if is_match}
+    transcript = parse_transcript(hit.note.body)
+    lines = [
+        ft.Text(
+            spans=[
+                *(
+                    [ft.TextSpan(f"{line.speaker}: ", ft.TextStyle(weight=ft.FontWeight.W_600))]
+                    if line.speaker
+                    else []
+                ),
+                *[
+                    ft.TextSpan(part, ft.TextStyle(weight=ft.FontWeight.BOLD) if is_match else None)
+                    for part, is_match in highlight(line.text, terms)
+                ],
+            ],
+            max_lines=2,
+            overflow=ft.TextOverflow.ELLIPSIS,
+        )
+        for line in transcript.lines
+    ]
+    when = f"{day_heading(hit.note.day, date.today())} · {local_time(hit.note.created_at)}"
+    return ft.ListTile(
+        content_padding=ft.Padding.symmetric(horizontal=SPACE_S),
+        on_click=open_transcript(hit.note),
+        tooltip="Open this conversation at this message",
+        leading=ft.Icon(ft.Icons.CHAT_BUBBLE_OUTLINE, color=ft.Colors.PRIMARY),
+        title=ft.Text(hit.note.title or "Chat", max_lines=1, overflow=ft.TextOverflow.ELLIPSIS),
+        subtitle=ft.Column(
+            spacing=2,
+            controls=[
+                *lines,
+                ft.Text(when, theme_style=ft.TextThemeStyle.BODY_SMALL, color=ft.Colors.ON_SURFACE_VARIANT),
+            ],
+        ),
+    )
+
+
 def _quiet(text: str) -> ft.Control:
     return ft.Container(
         padding=ft.Padding.symmetric(horizontal=SPACE_S, vertical=SPACE_M),
@@ -134,7 +175,7 @@ def _quiet(text: str) -> ft.Control:
     )
 
 
-def _listing(state: NotesState, go: Go) -> list[ft.Control]:
+def _listing(state: NotesState, go: Go, open_transcript: Callable[[Note], Any]) -> list[ft.Control]:
     """The list below the inputs: search results while a query is typed, else the timeline."""
     query = state.query.strip()
     if query:
@@ -149,7 +190,10 @@ def _listing(state: NotesState, go: Go) -> list[ft.Control]:
                 padding=ft.Padding.only(left=SPACE_S, top=SPACE_M, bottom=4),
                 content=ft.Text(heading, theme_style=ft.TextThemeStyle.TITLE_SMALL, color=ft.Colors.PRIMARY),
             ),
-            *[_hit_row(h, go) for h in state.hits],
+            *[
+                _transcript_hit_row(h, open_transcript) if is_transcript(h.note) else _hit_row(h, go)
+                for h in state.hits
+            ],
         ]
     if not state.loaded:
         return [_quiet("Loading your notes…")]
@@ -221,6 +265,19 @@ def DailyNotesView() -> ft.Control:
 
         return handler
 
+    def open_transcript(note: Note) -> Callable[[ft.Event[ft.Control]], Any]:
+        async def handler(_e: ft.Event[ft.Control]) -> None:
+            try:
+                route = await asyncio.to_thread(transcript_route, engine, note)
+            except LifeOSError as exc:
+                problem = f"That conversation could not be opened: {exc}"
+                set_state(lambda s: replace(s, problem=problem))
+                return
+            # A coach removed since: its words stay searchable, and the day they were said opens.
+            await page.push_route(route or day_path(note.day))
+
+        return handler
+
     def set_picking(value: bool) -> Callable[..., None]:
         def handler(_e: Any = None) -> None:
             set_state(lambda s: replace(s, picking=value))
@@ -265,7 +322,7 @@ def DailyNotesView() -> ft.Control:
             composer,
             search,
             *problem,
-            ft.ListView(expand=True, spacing=0, controls=_listing(state, go)),
+            ft.ListView(expand=True, spacing=0, controls=_listing(state, go, open_transcript)),
         ],
     )
     picker = DayPicker(open=state.picking, day=None, on_close=set_picking(False))
