@@ -23,7 +23,8 @@ from engine.clock import iso_utc, new_id
 from engine.coaches import builder as builder_mod
 from engine.coaches import playbook as playbook_mod
 from engine.coaches.manifest import validate_id
-from engine.coaches.pack import PACK_SUFFIX
+from engine.coaches.pack import PACK_SUFFIX, open_pack
+from engine.coaches.part import write_catalog
 from engine.coaches.signing import Publisher
 from engine.coaches.sources import (
     MIN_PAGE_CHARS,
@@ -35,7 +36,7 @@ from engine.coaches.sources import (
 from engine.coaches.sources import (
     extract as extract_passages,
 )
-from engine.errors import NotFound, UsageError
+from engine.errors import NotFound, PackError, UsageError
 from engine.retrieval import chunking
 from engine.retrieval.knowledge import token_counter
 from engine.session import Part, guarded
@@ -681,6 +682,31 @@ class Studio(Part):
         return self._coaches.install(
             out, progress=progress, force=installed.get(draft.coach_id) == draft.version
         )
+
+    def publish(self, draft_id: str, catalog_dir: Path | str, *, progress: Progress | None = None) -> Path:
+        """Publish the signed pack into a coach catalog folder (what `lifeos-server --catalog DIR`
+        serves): the pack goes in beside the others and `catalog.json` is rewritten to list the
+        newest version of every pack there, each pinned to its publisher's key. Returns the pack."""
+        folder = Path(catalog_dir).expanduser()
+        if not folder.is_dir():
+            raise NotFound(f"{folder} is not a folder (the catalog folder the sync server serves)")
+        if self._key_document() is None:
+            raise UsageError("a published coach must be signed: make your signing key first")
+        draft = self.get(draft_id)
+        out = folder / f"{draft.coach_id}-{draft.version}{PACK_SUFFIX}"
+        if out.exists():
+            raise UsageError(f"{out.name} is published already; start the next version to publish again")
+        self.export(draft_id, out, progress=progress)
+        newest: dict[str, tuple[tuple[int, ...], Path]] = {}
+        for pack_path in sorted(folder.glob(f"*{PACK_SUFFIX}")):
+            try:
+                manifest = open_pack(pack_path).manifest
+            except PackError:
+                continue  # not ours to judge: a damaged pack in the folder is left out of the listing
+            if manifest.id not in newest or manifest.version_key > newest[manifest.id][0]:
+                newest[manifest.id] = (manifest.version_key, pack_path)
+        write_catalog([path for _key, path in newest.values()], folder / "catalog.json")
+        return out
 
     def _build(
         self, draft: Draft, out: Path, *, key: Any = None, coach_id: str | None = None, reuse: Path | None = None,
