@@ -4,7 +4,7 @@ A creator opens "Create a coach" from the gallery, names the coach, types the pa
 holding their three books (the app runs on their own machine), looks at a flagged page, runs the
 content check, redacts the personal data planted in one book, gives each source a licence, picks a
 persona, adds a playbook move, talks to the draft in the preview (which shows the move it used),
-makes a signing key, exports the signed pack and installs it. Everything is typed and clicked.
+makes a signing key, exports the signed pack, installs it and publishes it to a catalog folder. Everything is typed and clicked.
 After the server stops, the profile is opened through the Engine: the coach is installed, signed by
 the name the creator typed, and the planted email is nowhere in its knowledge.
 """
@@ -152,6 +152,13 @@ def test_from_three_pdfs_to_an_installed_signed_coach(
     expect(shown(page, "Calm Focus 0.1.0 is installed and signed")).to_be_visible(timeout=INDEXING_MS)
     expect(shown(page, "Installed on this device: 0.1.0")).to_be_visible()
     shots.take(page, "installed and signed")
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    target = button(page, "Publish to the catalog")
+    scroll_until(page, target)
+    enter_text(page, "Catalog folder", str(catalog))
+    target.click()
+    expect(shown(page, "Published calm-focus-0.1.0.coach")).to_be_visible(timeout=INDEXING_MS)
 
     # At phone size the studio is for review and preview: no editing tabs.
     page.set_viewport_size(PHONE)
@@ -160,7 +167,8 @@ def test_from_three_pdfs_to_an_installed_signed_coach(
     shots.take(page, "phone review and preview")
     page.set_viewport_size(DESKTOP)
 
-    assert exported.is_file()
+    assert exported.is_file() and (catalog / "calm-focus-0.1.0.coach").is_file()
+    assert '"id": "calm-focus"' in (catalog / "catalog.json").read_text()
     page.close()
     with Engine.open(home, PASSPHRASE, use_embedder=False) as engine:
         coach = engine.coaches.get("calm-focus")

@@ -76,6 +76,7 @@ class StudioState:
     key_name: str = ""
     export_path: str = ""
     key_backup_path: str = ""
+    catalog_path: str = ""
     bump_part: str = "minor"
     bump_notes: str = ""
     # the work going on, and what came of it

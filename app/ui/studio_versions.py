@@ -29,6 +29,7 @@ def versions_panel(
     bump: Handler,
     export: Handler,
     install: Handler,
+    publish: Handler,
 ) -> list[ft.Control]:
     draft = state.draft
     controls: list[ft.Control] = [ft.Text("Signing key", theme_style=ft.TextThemeStyle.TITLE_MEDIUM)]
@@ -132,6 +133,34 @@ def versions_panel(
             icon=ft.Icons.DOWNLOAD_DONE,
             disabled=state.busy,
             on_click=install,
+        ),
+    ]
+    controls += [
+        ft.Divider(),
+        ft.Text("Publish", theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
+        ft.Text(
+            "Into the catalog folder your sync server serves (lifeos-server --catalog DIR): coachees then "
+            "install the coach by its id, pinned to your key.",
+            size=12,
+            color=ft.Colors.ON_SURFACE_VARIANT,
+        ),
+        ft.Row(
+            controls=[
+                ft.TextField(
+                    label="Catalog folder",
+                    hint_text="/srv/lifeos/catalog",
+                    value=state.catalog_path,
+                    dense=True,
+                    expand=True,
+                    on_change=edit("catalog_path"),
+                ),
+                ft.OutlinedButton(
+                    content="Publish to the catalog",
+                    icon=ft.Icons.PUBLISH,
+                    disabled=state.busy,
+                    on_click=publish,
+                ),
+            ]
         ),
     ]
     if state.publisher is not None:

@@ -558,6 +558,18 @@ def StudioView() -> ft.Control:
         ):
             profile.changed()
 
+    async def publish(_e: Any) -> None:
+        folder = latest().catalog_path.strip()
+        if not folder:
+            set_state(lambda s: replace(s, problem="Type the catalog folder your sync server serves."))
+            return
+        progress = reporter()
+        await act(
+            lambda: engine.studio.publish(draft_id, folder, progress=progress),
+            "Not published: {}",
+            lambda path: f"Published {path.name}; the catalog lists it now.",
+        )
+
     # -- layout ------------------------------------------------------------------------------------
 
     if not state.loaded:
@@ -601,6 +613,7 @@ def StudioView() -> ft.Control:
             bump=bump,
             export=export,
             install=install,
+            publish=publish,
         ),
         "Preview": lambda: preview_panel(state, edit=edit, send=send, refresh=refresh),
     }

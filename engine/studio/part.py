@@ -544,10 +544,12 @@ class Studio(Part):
                 copied.append(CopyFlag(c, work, match.work.licence, match.shared))
         sources = self.sources(draft_id)
         flagged = [
-            f"{s.name} p. {p.number}: {p.reason}"
-            for s in sources
-            for p in self.pages(s.id)
-            if p.flag is not None
+            f"{r[0]} p. {r[1]}: {r[2]}"
+            for r in self._s.db.query(
+                "SELECT s.name, p.number, p.reason FROM studio_pages p JOIN studio_sources s ON s.id = p.source_id "
+                "WHERE s.draft_id = ? AND p.flag IS NOT NULL ORDER BY s.added_at, s.name, p.number",
+                (draft_id,),
+            )
         ]
         return CheckReport(
             personal, copied, [s.name for s in sources if not s.licence], flagged, ner is not None
