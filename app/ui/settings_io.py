@@ -21,7 +21,6 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
-from app.ui.labelled import labelled_dropdown
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import settings_card, status_line
 from engine.api import Engine
@@ -257,17 +256,15 @@ def ImportSettings() -> ft.Control:
         set_learning(profile.engine.io.learning())
 
     controls: list[ft.Control] = [
-        labelled_dropdown(
-            ft.Dropdown(
-                label="Import from",
-                value=form.source,
-                dense=True,
-                editable=False,
-                enable_search=False,
-                disabled=form.busy,
-                options=[ft.DropdownOption(key=k, text=v[0]) for k, v in SOURCES.items()],
-                on_select=edit("source"),
-            )
+        ft.Dropdown(
+            label="Import from",
+            value=form.source,
+            dense=True,
+            editable=False,
+            enable_search=False,
+            disabled=form.busy,
+            options=[ft.DropdownOption(key=k, text=v[0]) for k, v in SOURCES.items()],
+            on_select=edit("source"),
         )
     ]
     if form.source == "apple-notes":
@@ -303,17 +300,15 @@ def ImportSettings() -> ft.Control:
                     vertical_alignment=ft.CrossAxisAlignment.CENTER,
                     controls=[
                         ft.Text(f"{group} ({_notes(p.counts.get(group, 0))})", expand=True),
-                        labelled_dropdown(
-                            ft.Dropdown(
-                                value=place,
-                                width=170,
-                                dense=True,
-                                editable=False,
-                                enable_search=False,
-                                tooltip=f"Where notes in {group} go",
-                                options=[ft.DropdownOption(key=k, text=PLACE_LABELS[k]) for k in PLACES],
-                                on_select=choose_place(group),
-                            )
+                        ft.Dropdown(
+                            value=place,
+                            width=170,
+                            dense=True,
+                            editable=False,
+                            enable_search=False,
+                            tooltip=f"Where notes in {group} go",
+                            options=[ft.DropdownOption(key=k, text=PLACE_LABELS[k]) for k in PLACES],
+                            on_select=choose_place(group),
                         ),
                     ],
                 )
