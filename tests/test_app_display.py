@@ -22,6 +22,7 @@ from app.ui.app_prefs import (
     with_auto_lock,
 )
 from app.ui.capture_display import summarise
+from app.ui.graph_layout import label_box, lay_out, overlapping
 from app.ui.idle_lock import idle_seconds_left
 from app.ui.inbox_view import describe_report
 from app.ui.note_display import (
@@ -37,7 +38,7 @@ from app.ui.note_display import (
     picked_day,
 )
 from app.ui.onboarding_view import toggle_pick
-from app.ui.para_display import deadline_text, kind_for_slug, layout_graph, summary_body, summary_first_line
+from app.ui.para_display import deadline_text, kind_for_slug, summary_body, summary_first_line
 from app.ui.settings_checkins import windows_text
 from engine.api import Engine
 from engine.types import HeartbeatReport, HourWindow, Note, RoleResult
@@ -75,10 +76,43 @@ def test_graph_fits_the_area_and_keeps_links() -> None:
         ],
         "links": [{"source": "a", "target": "b", "weight": 2.0}],
     }
-    nodes, links = layout_graph(data, 400, 300, margin=50)
-    assert all(50 <= n.x <= 350 and 50 <= n.y <= 250 for n in nodes)
-    assert (links[0].x1, links[0].y1) == (nodes[0].x, nodes[0].y)
-    assert layout_graph({"nodes": [], "links": []}, 400, 300) == ([], [])
+    drawing = lay_out(data, 400, 300)
+    assert (drawing.width, drawing.height) == (400, 300)
+    assert all(
+        n.left >= 0 and n.left + n.width <= 400 and n.top >= 0 and n.top + n.height <= 300
+        for n in drawing.nodes
+    )
+    assert drawing.nodes[0].x < drawing.nodes[1].x and drawing.nodes[0].y < drawing.nodes[1].y
+    link = drawing.links[0]
+    assert (link.x1, link.y1, link.x2, link.y2) == (
+        drawing.nodes[0].x,
+        drawing.nodes[0].y,
+        drawing.nodes[1].x,
+        drawing.nodes[1].y,
+    )
+    assert lay_out({"nodes": [], "links": []}, 400, 300).nodes == []
+
+
+def test_graph_labels_of_a_crowded_hub_never_overlap() -> None:
+    """A hub and its neighbours at almost the same spring position, names of every length: each box
+    (dot and name) gets its own place, in a phone-sized frame and a laptop-sized one."""
+    names = ["Marathon 2026", "Sarah", "Health", "Born to Run", "A rather long name for a project", "Al"]
+    nodes = [
+        {"id": n, "name": n, "type": "project", "x": 0.01 * i, "y": -0.01 * i, "degree": 5 if i == 0 else 1}
+        for i, n in enumerate(names)
+    ]
+    nodes += [
+        {"id": f"far{i}", "name": f"Far away {i}", "type": "area", "x": 1.0, "y": i / 10, "degree": 0}
+        for i in range(12)
+    ]
+    data = {"nodes": nodes, "links": [{"source": names[0], "target": n, "weight": 1.0} for n in names[1:]]}
+    for width, height in ((388.0, 480.0), (726.0, 560.0)):
+        drawing = lay_out(data, width, height)
+        assert overlapping(drawing.nodes) == []
+        assert all(n.left >= 0 and n.left + n.width <= width and n.top >= 0 for n in drawing.nodes)
+        assert all(n.top + n.height <= drawing.height for n in drawing.nodes)
+        assert drawing.height >= height
+        assert label_box("A rather long name for a project", 10)[0] <= 150  # two lines, not one wide one
 
 
 def test_prefs_labels_and_choices() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import flet as ft
 
@@ -164,62 +163,6 @@ def summary_first_line(summary_md: str) -> str:
         if text and not line.lstrip().startswith(("#", "_")) and not text.startswith("Nothing recent"):
             return text if len(text) <= 120 else text[:119].rstrip() + "…"
     return ""
-
-
-@dataclass(frozen=True)
-class GraphNode:
-    id: str
-    name: str
-    type: str
-    x: float  # pixels inside the drawing area
-    y: float
-    radius: float
-
-
-@dataclass(frozen=True)
-class GraphLink:
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    weight: float
-
-
-def layout_graph(
-    data: dict[str, Any], width: float, height: float, margin: float = 48
-) -> tuple[list[GraphNode], list[GraphLink]]:
-    """Scale the engine's spring layout (about -1..1) into a ``width`` × ``height`` area."""
-    nodes = data.get("nodes", [])
-    if not nodes:
-        return [], []
-    xs = [float(n["x"]) for n in nodes]
-    ys = [float(n["y"]) for n in nodes]
-    span_x = (max(xs) - min(xs)) or 1.0
-    span_y = (max(ys) - min(ys)) or 1.0
-    inner_w, inner_h = max(width - 2 * margin, 1), max(height - 2 * margin, 1)
-    # One scale for both axes keeps the engine's distances honest; the drawing is centred.
-    scale = min(inner_w / span_x, inner_h / span_y)
-    offset_x = margin + (inner_w - span_x * scale) / 2
-    offset_y = margin + (inner_h - span_y * scale) / 2
-
-    def px(n: dict[str, Any]) -> tuple[float, float]:
-        if len(nodes) == 1:
-            return width / 2, height / 2
-        return (
-            offset_x + (float(n["x"]) - min(xs)) * scale,
-            offset_y + (float(n["y"]) - min(ys)) * scale,
-        )
-
-    placed = {
-        n["id"]: GraphNode(n["id"], n["name"], n["type"], *px(n), 10 + min(int(n.get("degree", 0)), 6) * 2)
-        for n in nodes
-    }
-    links = [
-        GraphLink(placed[a].x, placed[a].y, placed[b].x, placed[b].y, float(link.get("weight", 1)))
-        for link in data.get("links", [])
-        if (a := link["source"]) in placed and (b := link["target"]) in placed
-    ]
-    return list(placed.values()), links
 
 
 def summary_body(summary_md: str) -> str:
