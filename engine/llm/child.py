@@ -84,6 +84,8 @@ def main(conn: Any, path: str, n_ctx: int, threads: int) -> None:
                 _send(conn, ("failed", "context", str(exc)))
             except Exception as exc:  # reported, not raised: the model stays loaded for the next turn
                 _send(conn, ("failed", "error", f"{type(exc).__name__}: {str(exc)[:300]}"))
+            if worker.exiting:
+                return
 
 
 def _send(conn: Any, message: tuple[Any, ...]) -> None:
@@ -96,6 +98,7 @@ class _Worker:
         self.llm = llm
         self.template = template
         self.states: OrderedDict[str, _PrefixState] = OrderedDict()
+        self.exiting = False
         self.formatter: Any = None
         if template:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -212,7 +215,8 @@ class _Worker:
                 held = held[len(held) - hold :]
             if generated >= max_tokens:
                 break
-            if conn.poll() and conn.recv()[0] == "cancel":
+            if conn.poll():  # only "cancel" (or "exit") arrives during a job
+                self.exiting = conn.recv()[0] == "exit"
                 reason = "cancelled"
                 break
         held += decoder.decode(b"", final=True)

@@ -215,11 +215,12 @@ class LocalRunner:
             self._stop()
 
     def _stop(self) -> None:
+        """Ask the child to exit, wait for it (kill it if it does not go), then forget it: a runner
+        that says it is not loaded has no process left."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         process, conn = self._process, self._conn
-        self._process = self._conn = None
         if conn is not None:
             with contextlib.suppress(BrokenPipeError, OSError):
                 conn.send(("exit",))
@@ -230,6 +231,7 @@ class LocalRunner:
                 process.join(timeout=5)
         if conn is not None:
             conn.close()
+        self._process = self._conn = None
 
     def _check_memory(self) -> None:
         need = self.estimated_bytes
@@ -339,7 +341,10 @@ class LocalRunner:
                 raise RunnerTimeout(f"the local model did not {what} within {timeout:.0f} s")
             return self._conn.recv()
         except (EOFError, OSError):
-            code = self._process.exitcode if self._process is not None else None
+            process = self._process
+            if process is not None:
+                process.join(timeout=5)  # reap it, so that its exit code says why it stopped
+            code = process.exitcode if process is not None else None
             self._stop()
             hint = " (out of memory?)" if code in (-9, 137) else ""
             raise RunnerFailed(f"the local model's process stopped (exit code {code}){hint}") from None
