@@ -8,6 +8,7 @@ a new version keeps the coachee's conversation; the preview chat reports its mov
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,11 @@ def test_export_is_refused_until_the_check_passes_then_signed_with_the_profiles_
         lexical.studio.create_key("Someone Else")
     report = lexical.studio.export(draft_id, tmp_path / "calm.coach")
     assert report.signed_by == "Dana Creator" and report.passages == 7
+    [chunk] = lexical.studio.chunks(draft_id, query="caffeine")
+    lexical.studio.edit_chunk(chunk.id, chunk.text + " Ask me: dana@example.org")
+    # a passed check does not outlive an edit
+    with pytest.raises(errors.UsageError, match=re.escape("'dana@example.org'")):
+        lexical.studio.export(draft_id, tmp_path / "later.coach")
     backup = lexical.studio.export_key(tmp_path / "key.json")
     assert backup.stat().st_mode & 0o777 == 0o600
     assert load_key(backup).publisher == publisher

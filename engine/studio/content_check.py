@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from engine.inference.base import Entity
 
+_DATE = re.compile(r"\d{4}[-.]\d{2}[-.]\d{2}|\d{2}[-.]\d{2}[-.]\d{4}")
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 NAME_WINDOW = 120
 """Characters either side of contact details within which a person's name is reported with them."""
 
@@ -49,7 +51,7 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "phone",
         "a phone number",
         re.compile(
-            r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)[ .-]?)?\d{2,4}[ .-]\d{3,4}[ .-]\d{3,4}(?![\w-])"
+            r"(?<![\w-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,3}(?![\w-])"
         ),
     ),
     (
@@ -89,20 +91,38 @@ def pattern_findings(text: str) -> list[Finding]:
             start, end = match.span()
             if any(start < f.end and f.start < end for f in found):
                 continue
-            if kind == "phone" and sum(c.isdigit() for c in match.group()) < 7:
-                continue  # "2019-2020", "1-2-3": ranges and lists, not numbers to call
+            if kind == "phone" and not _callable(match.group()):
+                continue
             found.append(Finding(kind, start, end, match.group(), f"{what}: {match.group()!r}"))
     return sorted(found, key=lambda f: f.start)
 
 
+def _callable(text: str) -> bool:
+    """A number to call has 7 or more digits, and a country code, an area code in brackets or three
+    groups or more; "1998-2004" (a range), "12 18" and "2024-05-01" (a date) are not."""
+    if sum(c.isdigit() for c in text) < 7 or _DATE.fullmatch(text):
+        return False
+    return text.startswith(("+", "(")) or len(re.split(r"[ .-]", text)) >= 3
+
+
+def _same_sentence(text: str, start: int, end: int) -> bool:
+    """No sentence ends in ``text[start:end]`` (what lies between a name and contact details)."""
+    return _SENTENCE_END.search(text[start:end]) is None
+
+
 def names_near_contacts(text: str, entities: Iterable[Entity], contacts: Sequence[Finding]) -> list[Finding]:
-    """People's names (from the NER) within `NAME_WINDOW` characters of contact details."""
+    """People's names (from the NER) in the same sentence as contact details, at most `NAME_WINDOW`
+    characters away ("Tom Price (tom@…)", not "Seneca wrote…" a sentence before an email)."""
     out: list[Finding] = []
     for entity in entities:
         if entity.type != "person" or any(entity.start < f.end and f.start < entity.end for f in contacts):
             continue
         near = [
-            f for f in contacts if f.start - NAME_WINDOW <= entity.end and entity.start <= f.end + NAME_WINDOW
+            f
+            for f in contacts
+            if f.start - NAME_WINDOW <= entity.end
+            and entity.start <= f.end + NAME_WINDOW
+            and _same_sentence(text, min(entity.end, f.end), max(entity.start, f.start))
         ]
         if near:
             out.append(

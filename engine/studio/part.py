@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, int], None]  # (stage, done, total): extract, chunk, embed, index
 PREVIEW_PREFIX = "studio-preview-"
 PREVIEW_BUILT_KEY = "studio.preview_built."
+CHECK_PASSED_KEY = "studio.check_passed."
 
 
 @dataclass(frozen=True)
@@ -551,9 +552,16 @@ class Studio(Part):
                 (draft_id,),
             )
         ]
-        return CheckReport(
+        report = CheckReport(
             personal, copied, [s.name for s in sources if not s.licence], flagged, ner is not None
         )
+        draft = self.get(draft_id)
+        with self._s.db.atomic() as conn:  # export skips the check while nothing changed since it passed
+            if report.ready:
+                meta.put(conn, CHECK_PASSED_KEY + draft.id, self._fingerprint(draft))
+            else:
+                meta.delete(conn, CHECK_PASSED_KEY + draft.id)
+        return report
 
     def check_folder(self, src: Path | str) -> FolderCheck:
         """The content check of a creator folder (`lifeos coach build --check`): personal data in its
@@ -650,9 +658,13 @@ class Studio(Part):
         """Build the draft into a `.coach` file, signed with the profile's key. Refused while the
         content check finds personal data or a source has no licence."""
         draft = self.get(draft_id)
-        report = self.check(draft_id)
-        if not report.ready:
-            raise UsageError("the content check must pass first: " + "; ".join(report.problems()[:5]))
+        db = self._s.db
+        with db.lock:
+            passed = meta.get(db.conn, CHECK_PASSED_KEY + draft.id)
+        if passed is None or passed != self._fingerprint(draft):  # a 50 MB draft's check takes a minute
+            report = self.check(draft_id)
+            if not report.ready:
+                raise UsageError("the content check must pass first: " + "; ".join(report.problems()[:5]))
         key = None
         if sign:
             document = self._key_document()
@@ -810,10 +822,11 @@ class Studio(Part):
         return PreviewReply(reply.text, moves, list(reply.citations), reply.reasoner, reply.notice)
 
     def _fingerprint(self, draft: Draft) -> str:
-        """What the preview pack is made of: the draft's body and every chunk as it stands."""
+        """What a pack of the draft is made of: its body, every chunk as it stands, and each source's
+        title, author and licence (the preview is rebuilt, and the check run again, when it changes)."""
         digest = hashlib.sha256(draft.body().encode("utf-8"))
         for row in self._s.db.query(
-            "SELECT c.ref, c.title, c.text, c.excluded, s.title, s.author FROM studio_chunks c "
+            "SELECT c.ref, c.title, c.text, c.excluded, s.title, s.author, s.licence FROM studio_chunks c "
             "JOIN studio_sources s ON s.id = c.source_id WHERE c.draft_id = ? ORDER BY c.ref",
             (draft.id,),
         ):
