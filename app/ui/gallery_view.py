@@ -5,8 +5,8 @@ Installing verifies every checksum and indexes the coach's knowledge into the en
 engine reports (stage, done, total) from that thread and the progress bar follows through the event
 loop (``call_soon_threadsafe``), at most every ``PROGRESS_STEP`` of the way to keep the wire quiet.
 
-``/gallery?coach=<id>`` is where onboarding's suggestions lead: that card is scrolled into view and
-marked, with its "Try it free" and "Install" right there. An installed coach can be removed again
+``/gallery?coach=<id>`` is where onboarding's suggestions lead: that card comes first and is marked,
+with its "Try it free" and "Install" right there. An installed coach can be removed again
 (after a confirmation that says what stays: the coachee's notes and conversations).
 """
 
@@ -225,7 +225,6 @@ def _card(
     )
     return ft.Container(
         col={"xs": 12, "md": 6},
-        key=ft.ScrollKey(f"coach-{entry.id}"),
         content=ft.Card(
             elevation=4 if wanted else None,
             content=ft.Container(
@@ -316,7 +315,6 @@ def GalleryView() -> ft.Control:
     ft.use_route_location()  # re-render when the route (and with it ``?coach=``) changes
     wanted = requested_coach(page.route or "")
     state, set_state, latest = use_latest_state(GalleryState())
-    listing = ft.use_ref(lambda: ft.Ref[ft.ListView]()).current
 
     async def load() -> None:
         def read() -> tuple[Any, Any, Any]:
@@ -338,12 +336,6 @@ def GalleryView() -> ft.Control:
         )
 
     ft.use_effect(load, dependencies=[state.revision])
-
-    async def bring_wanted_into_view() -> None:
-        if wanted and state.loaded and listing.current is not None:
-            await listing.current.scroll_to(scroll_key=f"coach-{wanted}", duration=300)
-
-    ft.use_effect(bring_wanted_into_view, dependencies=[wanted, state.loaded])
 
     def pick_domain(domain: str) -> Callable[[Any], None]:
         return lambda _e: set_state(lambda s: replace(s, domain=domain))
@@ -433,7 +425,7 @@ def GalleryView() -> ft.Control:
             actions=[
                 ft.TextButton(content="Keep it", disabled=state.busy, on_click=keep),
                 ft.FilledButton(
-                    content=f"Remove {removing_name}",
+                    content="Remove",
                     icon=ft.Icons.DELETE_OUTLINE,
                     disabled=state.busy,
                     on_click=confirm_remove,
@@ -459,11 +451,20 @@ def GalleryView() -> ft.Control:
             ],
         )
     )
-    if state.result:
-        top.append(ft.Text(state.result, color=ft.Colors.PRIMARY))
-    if state.problem:
-        top.append(ft.Text(state.problem, color=ft.Colors.ERROR))
-    entries = visible_entries(state)
+    # One status column, present even when empty: a line inserted above the list shifted the list's
+    # place among its siblings, the list was built anew, and an install below the fold jumped back
+    # to the top, its "Chat with" button out of sight.
+    top.append(
+        ft.Column(
+            spacing=4,
+            horizontal_alignment=ft.CrossAxisAlignment.STRETCH,
+            controls=[
+                *([ft.Text(state.result, color=ft.Colors.PRIMARY)] if state.result else []),
+                *([ft.Text(state.problem, color=ft.Colors.ERROR)] if state.problem else []),
+            ],
+        )
+    )
+    entries = sorted(visible_entries(state), key=lambda e: e.id != wanted)  # a linked card comes first
     if not state.loaded:
         grid: list[ft.Control] = [ft.Text("Loading coaches…", color=ft.Colors.ON_SURFACE_VARIANT)]
     elif not entries:
@@ -494,11 +495,10 @@ def GalleryView() -> ft.Control:
         controls=[
             *top,
             ft.ListView(
-                ref=listing,
+                key="coaches",
                 expand=True,
                 spacing=SPACE_S,
                 padding=ft.Padding.only(bottom=SPACE_M),
-                build_controls_on_demand=False,  # every card built, so a link can scroll to one
                 controls=grid,
             ),
         ],

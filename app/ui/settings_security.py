@@ -36,18 +36,27 @@ class PassphraseForm:
     problem: str | None = None
 
 
+FIELD_NAMES = (
+    ("old", "Current passphrase"),
+    ("new", "New passphrase"),
+    ("confirm", "Confirm new passphrase"),
+)
+
+
 def waiting_for(form: PassphraseForm) -> str | None:
-    """Why "Change passphrase" cannot be pressed yet, in words (None when it can): a greyed-out
-    button alone left the coachee guessing which field it was waiting for."""
+    """Why "Change passphrase" cannot be pressed yet, naming the empty fields (None when it can).
+
+    A greyed-out button alone left the coachee guessing: in the reported case the first field had
+    never received the typing (its first click did not take the keyboard) while the other two had,
+    and nothing on screen said which one the form was waiting for."""
     if form.busy:
         return None
-    if not form.old:
+    empty = [label for name, label in FIELD_NAMES if not getattr(form, name)]
+    if not empty:
+        return None
+    if len(empty) == len(FIELD_NAMES):
         return "Type your current passphrase, then the new one twice."
-    if not form.new:
-        return "Type the new passphrase, then once more to confirm it."
-    if not form.confirm:
-        return "Type the new passphrase once more to confirm it."
-    return None
+    return f"Still empty: {' and '.join(empty)}."
 
 
 @ft.component
