@@ -22,6 +22,7 @@ same books instead and reports its rate; `--embed-mb 0` skips it, and `--embed-a
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -77,6 +78,7 @@ def make_books(folder: Path, megabytes: float, books: int, seed: int = 7) -> lis
 
 def run(folder: Path, *, embed: bool) -> dict[str, Any]:
     size = sum(p.stat().st_size for p in folder.glob("*.pdf"))
+    load_before = os.getloadavg()[0]
     with (
         tempfile.TemporaryDirectory() as tmp,
         Engine.create(Path(tmp) / "p", PASSPHRASE, use_embedder=embed) as engine,
@@ -112,6 +114,7 @@ def run(folder: Path, *, embed: bool) -> dict[str, Any]:
             "vectors": installed.vectors,
             "embedder": embed,
             "peak_rss_mb": round(peak_rss_mb(), 1),
+            "load_average_1min": [round(load_before, 1), round(os.getloadavg()[0], 1)],  # others' work too
         }
 
 
@@ -143,7 +146,8 @@ def main() -> None:
         f"{r['vectors']:,} vectors)\n"
         f"  to an installed pack {r['seconds_to_installed_pack']:>7.2f} s   (seed floor for a 50 MB index: "
         f"{SEED_FLOOR_S:g} s)\n"
-        f"  peak RSS             {r['peak_rss_mb']:>7.1f} MB"
+        f"  peak RSS             {r['peak_rss_mb']:>7.1f} MB\n"
+        f"  load average         {r['load_average_1min'][0]} → {r['load_average_1min'][1]} (1 min, before → after)"
     )
     if args.embed_mb > 0 and not args.embed_all:
         small = CACHE / f"{args.embed_mb:g}mb-1"

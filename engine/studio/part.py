@@ -59,6 +59,7 @@ from engine.studio.preview import RecordingReasoner
 if TYPE_CHECKING:
     from engine.chat.part import Chat, Citation
     from engine.coaches.part import Coaches, InstallReport
+    from engine.session import Session
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): extract, chunk, embed, index
 PREVIEW_PREFIX = "studio-preview-"
@@ -168,7 +169,7 @@ class ExportReport:
 class Studio(Part):
     """Receives the coaches part (installing, the hidden preview coach) and the chat part (preview turns)."""
 
-    def __init__(self, session: Any, coaches: Coaches, chat: Chat) -> None:
+    def __init__(self, session: Session, coaches: Coaches, chat: Chat) -> None:
         super().__init__(session)
         self._coaches = coaches
         self._chat = chat
