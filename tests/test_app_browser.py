@@ -8,6 +8,7 @@ than this machine.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,16 +134,17 @@ def test_first_run_note_survives_reload_and_unlock(
         expect(page.get_by_text(text)).to_be_visible()
         shots.take(page, "unlocked note still there")
 
-        # The first start installed the demo coaches in the background: the gallery offers to chat.
+        # Nothing was installed unasked: every bundled coach waits in the gallery to be chosen.
         destination(page, "Gallery").click()
-        expect(page.get_by_text("Installed", exact=False).first).to_be_visible(timeout=90_000)
-        scroll_until(page, button(page, "Chat with Stoic Mentor"))  # the fourth card on a phone
-        shots.take(page, "demo coaches installed")
+        expect(button(page, "Install Dyno, the Running Coach")).to_be_visible()
+        scroll_until(page, button(page, "Install Stoic Mentor"))  # the fourth card on a phone
+        expect(page.get_by_role("button", name=re.compile(r"^Chat with "))).to_have_count(0)
+        shots.take(page, "coaches to choose from")
     finally:
         page.context.close()
     assert external.urls == [], f"the page tried to reach other hosts: {external.urls}"
     with Engine.open(profile_home, PASSPHRASE, use_embedder=False) as engine:
-        assert sorted(c.id for c in engine.coaches.list()) == ["dyno", "health", "stoic", "wealth"]
+        assert engine.coaches.list(include_previews=True) == []
 
 
 def test_wrong_passphrase_keeps_the_profile_locked(

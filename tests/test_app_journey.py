@@ -1,6 +1,7 @@
 """The coachee's journey through the real app in headless Chromium, end to end, at phone size.
 
-Create a profile → pick interest areas → install the Stoic coach (progress, result) → chat offline
+Create a profile → pick interest areas → tap the suggested Stoic coach → install it from its card
+(progress, result) → chat offline
 and open a citation → quick-capture 'Long run Sunday for #marathon-2026 with @Sarah' → find the
 project and Sarah in PARA → give the project a deadline tomorrow and open check-ins all day →
 run the heartbeat and see the check-in in the Inbox → lock and unlock. A screenshot per step lands
@@ -48,11 +49,7 @@ def test_journey(tmp_path: Path) -> None:
     executable = require_chromium()
     home = tmp_path / "profile"
     shots = Screenshots(ARTIFACTS / "test_journey")
-    # The first start installs the demo coaches by itself; here the coachee installs one by hand.
-    with (
-        serve_app(home, tmp_path / "app.log", {"LIFEOS_DEMO_COACHES": "0"}) as server,
-        sync_playwright() as pw,
-    ):
+    with serve_app(home, tmp_path / "app.log") as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport=PHONE)
         external = block_external_requests(context)
@@ -75,12 +72,13 @@ def test_journey(tmp_path: Path) -> None:
             ).to_be_visible()
             expect(shown(page, "Stoic Mentor")).to_be_visible()
             shots.take(page, "coach suggestions")
-            button(page, "Start").click()
+            page.get_by_role("button", name=re.compile(r"Stoic Mentor")).click()
 
-            # 2. Install the Stoic coach from the gallery, with its progress and result.
-            chip(page, "Wisdom").click()
+            # 2. Install the Stoic coach from its card in the gallery, with its progress and result.
             button(page, "Install Stoic Mentor").click()
-            expect(page.get_by_text("Installed stoic", exact=False)).to_be_visible(timeout=MODEL_WORK_MS)
+            expect(page.get_by_text("Stoic Mentor is ready", exact=False)).to_be_visible(
+                timeout=MODEL_WORK_MS
+            )
             shots.take(page, "stoic installed")
 
             # 3. Chat offline, then open the citation.

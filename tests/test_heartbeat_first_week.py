@@ -7,6 +7,7 @@ Real encrypted profiles in tmp_path, the bundled Stoic pack installed for real, 
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from conftest import PASSPHRASE
 
 from engine.api import Engine
 from engine.errors import NotFound
+from engine.heartbeat import jobs
 
 TZ = timezone(timedelta(hours=2))
 
@@ -128,3 +130,13 @@ def test_removing_a_coach_keeps_notes_and_conversations(profile: Engine) -> None
     # Installing it again brings the same conversation back.
     profile.coaches.install("stoic")
     assert [m.content for m in profile.chat.conversation("stoic")] == [m.content for m in said]
+
+
+def test_a_run_that_meets_the_apps_own_background_heartbeat_says_so(profile: Engine) -> None:
+    """ "Run heartbeat now" while the app's background heartbeat holds a role: the reason is about
+    the app, not a process number the coachee has never heard of."""
+    db = profile._session.db  # the lock row as the app's background run holds it
+    with db.atomic() as conn:
+        jobs.ensure(conn, profile._session.clock())
+        assert jobs.take(conn, "checkins", f"{os.getpid()}-background", profile._session.clock(), force=True)
+    assert _checkins(profile)[1] == "already running in the background"

@@ -183,7 +183,10 @@ class Heartbeat(Part):
     def _why_not_taken(self, role: str) -> str:
         found = next((j for j in self.status() if j.role == role), None)
         if found is not None and found.locked_by:
-            return f"running in another process ({found.locked_by.split('-', 1)[0]})"
+            pid = found.locked_by.split("-", 1)[0]
+            if pid == str(os.getpid()):  # the app's own background heartbeat, mid-run
+                return "already running in the background"
+            return f"running in another process ({pid})"
         if found is not None and found.next_run:
             return f"not due until {found.next_run}"
         return "not due"
