@@ -222,3 +222,28 @@ def test_preview_replies_report_moves_and_passages_and_analytics_count_them(
     assert dict(stats.passage_use) == {c.ref: 1 for r in replies.values() for c in r.passages}
     assert lexical.coaches.list() == []  # the preview coach stays hidden
     assert lexical.chat.conversation("studio-preview-calm-focus") == []
+
+
+def test_a_draft_survives_a_profile_export_and_restore(
+    lexical: Engine, books: list[Path], tmp_path: Path
+) -> None:
+    draft_id = _draft_with_books(lexical, books)
+    [planted] = lexical.studio.check(draft_id).personal
+    lexical.studio.redact(planted.chunk.id)
+    lexical.studio.update(draft_id, playbook=PLAYBOOK)
+    publisher = lexical.studio.create_key("Dana Creator")
+    lexical.io.export(tmp_path / "backup.zip", password="a long export password")
+    with Engine.restore(
+        tmp_path / "backup.zip",
+        tmp_path / "restored",
+        PASSPHRASE,
+        password="a long export password",
+        use_embedder=False,
+    ) as restored:
+        assert [d.name for d in restored.studio.drafts()] == ["Calm Focus"]
+        assert [c.text for c in restored.studio.chunks(draft_id)] == [
+            c.text for c in lexical.studio.chunks(draft_id)
+        ]
+        assert [s.flagged for s in restored.studio.sources(draft_id)] == [0, 2, 1]
+        assert [m.id for m in restored.studio.moves(draft_id)] == ["ack-sleep", "breath-count", "money-talk"]
+        assert restored.studio.publisher() == publisher
