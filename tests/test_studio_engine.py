@@ -247,3 +247,14 @@ def test_a_draft_survives_a_profile_export_and_restore(
         assert [s.flagged for s in restored.studio.sources(draft_id)] == [0, 2, 1]
         assert [m.id for m in restored.studio.moves(draft_id)] == ["ack-sleep", "breath-count", "money-talk"]
         assert restored.studio.publisher() == publisher
+
+
+def test_a_damaged_pdf_is_refused_by_name_and_nothing_of_it_is_kept(lexical: Engine, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 20)
+    draft = lexical.studio.create("Broken")
+    with pytest.raises(errors.PackError, match=re.escape("broken.pdf: not a readable PDF")):
+        lexical.studio.add_source(draft.id, broken)
+    assert lexical.studio.sources(draft.id) == [] and lexical.studio.chunks(draft.id) == []
+    with pytest.raises(errors.NotFound, match="neither a file nor a folder"):
+        lexical.studio.add_path(draft.id, tmp_path / "missing")
