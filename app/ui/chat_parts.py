@@ -17,6 +17,7 @@ from app.ui.mentions import Suggestion
 from app.ui.para_display import TYPE_COLORS, TYPE_ICONS
 from app.ui.theme import SPACE_M, SPACE_S
 from app.ui.voice_memo import MemoOutcome
+from app.ui.voice_playback import Playback, play_button
 
 MENTION_TYPES = {"project": "project", "person": "person", "area": "area", "link": "resource"}
 BUBBLE_GUTTER = 48
@@ -63,7 +64,10 @@ def _source_chip(index: int, source: Source, on_open: Callable[[Source], Any]) -
 
 
 def _memo_body(
-    memo: MemoOutcome, go: Callable[[str], Any], use_text: Callable[[str], Any]
+    memo: MemoOutcome,
+    go: Callable[[str], Any],
+    use_text: Callable[[str], Any],
+    playback: Playback | None = None,
 ) -> list[ft.Control]:
     minutes, seconds = divmod(round(memo.seconds), 60)
     found = [
@@ -90,6 +94,7 @@ def _memo_body(
                     weight=ft.FontWeight.W_500,
                     expand=True,
                 ),
+                *([play_button(memo.note_id, playback)] if playback is not None else []),
             ],
         ),
         ft.Text(memo.transcript, italic=True),
@@ -118,8 +123,10 @@ def bubble_view(
     key: int | None = None,
     found: bool = False,
     on_size: Any = None,
+    playback: Playback | None = None,
 ) -> ft.Control:
-    """One message; ``found`` marks the one a search result opened the conversation at."""
+    """One message; ``found`` marks the one a search result opened the conversation at; a voice
+    memo's bubble plays its recording through ``playback``."""
     mine = bubble.role in ("user", "memo")
     body: list[ft.Control] = []
     if found:
@@ -136,7 +143,7 @@ def bubble_view(
     if bubble.notice:
         body.append(ft.Text(bubble.notice, size=12, italic=True, color=ft.Colors.ON_SURFACE_VARIANT))
     if bubble.memo is not None:
-        body += _memo_body(bubble.memo, go, use_text)
+        body += _memo_body(bubble.memo, go, use_text, playback)
     elif mine:
         # Plain, not ``selectable``: Flutter exposes a selectable Text to the accessibility tree as an
         # empty, disabled text box, so a screen reader could not read the person's own messages.

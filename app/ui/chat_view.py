@@ -55,6 +55,7 @@ from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
 from app.ui.transcripts import asked_message
 from app.ui.voice_memo import MemoOutcome, use_voice_memo, voice_status
+from app.ui.voice_playback import playing_line, use_voice_player
 from engine.api import Engine
 from engine.errors import LifeOSError
 
@@ -179,6 +180,7 @@ def ChatView() -> ft.Control:
         None if state.sent else asked, [b.message_id for b in state.bubbles], conversation
     )
     built = ft.use_ref(dict).current  # id(bubble) -> (bubble, its controls): see the module docstring
+    playback = use_voice_player()
 
     async def load() -> None:
         asked = requested
@@ -455,6 +457,9 @@ def ChatView() -> ft.Control:
                 bubble_view(bubble, open_source, go, use_text, key=index, found=found, on_size=measure(index))
             )
             continue
+        if bubble.memo is not None:  # its Play button follows the player: built each render
+            bubbles.append(bubble_view(bubble, open_source, go, use_text, key=index, playback=playback))
+            continue
         cached = built.get(id(bubble))
         if cached is None or cached[0] is not bubble:
             cached = built[id(bubble)] = (bubble, bubble_view(bubble, open_source, go, use_text, key=index))
@@ -528,7 +533,16 @@ def ChatView() -> ft.Control:
                 build_controls_on_demand=False,
                 controls=bubbles,
             ),
-            *([ft.Text(state.problem, key="problem", color=ft.Colors.ERROR)] if state.problem else []),
+            *(
+                [ft.Text(state.problem or playback.problem, key="problem", color=ft.Colors.ERROR)]
+                if state.problem or playback.problem
+                else []
+            ),
+            *(
+                [ft.Text(line, key="playing", color=ft.Colors.PRIMARY)]
+                if (line := playing_line(playback))
+                else []
+            ),
             *voice_status(voice),
             *([suggestions_row(suggestions, pick_suggestion)] if suggestions else []),
             composer,

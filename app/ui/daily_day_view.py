@@ -29,6 +29,7 @@ from app.ui.note_display import (
     empty_day_text,
     full_date,
     in_time_order,
+    is_voice_memo,
     local_time,
     nearest_day_with_notes,
     note_parts,
@@ -39,6 +40,7 @@ from app.ui.note_display import (
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import status_line
 from app.ui.theme import SPACE_M, SPACE_S, WIDE_LAYOUT_MIN_WIDTH
+from app.ui.voice_playback import Playback, play_button, playing_line, use_voice_player
 from engine.api import Engine
 from engine.types import Note
 
@@ -163,12 +165,14 @@ def DayPicker(open: bool, day: date | None, on_close: Callable[[], None]) -> ft.
     return ft.Container(width=0, height=0)
 
 
-def _note_card(note: Note) -> ft.Control:
+def _note_card(note: Note, playback: Playback) -> ft.Control:
     title, text = note_parts(note)
     when = local_time(note.created_at)
     meta: list[ft.Control] = [
         ft.Text(when, theme_style=ft.TextThemeStyle.LABEL_LARGE, color=ft.Colors.PRIMARY),
     ]
+    if is_voice_memo(note):
+        meta.append(play_button(note.id, playback))
     tag = note_tag(note)
     if tag:
         meta.append(
@@ -179,7 +183,9 @@ def _note_card(note: Note) -> ft.Control:
                 content=ft.Text(tag, size=11, color=ft.Colors.ON_SURFACE_VARIANT),
             )
         )
-    body: list[ft.Control] = [ft.Row(spacing=SPACE_S, controls=meta)]
+    body: list[ft.Control] = [
+        ft.Row(spacing=SPACE_S, vertical_alignment=ft.CrossAxisAlignment.CENTER, controls=meta)
+    ]
     if title:
         body.append(ft.Text(title, weight=ft.FontWeight.W_600))
     # Not ``selectable``: Flutter web then exposes the card as one read-only text field named by its
@@ -232,7 +238,7 @@ def _jumps(state: DayState, day: date, today: date, go: Callable[[str], Any]) ->
 
 
 def _listing(
-    state: DayState, day: date, today: date, loaded: bool, go: Callable[[str], Any]
+    state: DayState, day: date, today: date, loaded: bool, go: Callable[[str], Any], playback: Playback
 ) -> list[ft.Control]:
     if not loaded:
         return [_quiet("Loading the day…")]
@@ -242,7 +248,7 @@ def _listing(
     else:
         if state.truncated:
             controls.append(_quiet(f"Showing the latest {len(state.notes)} notes of this day."))
-        controls += [_note_card(n) for n in state.notes]
+        controls += [_note_card(n, playback) for n in state.notes]
     return controls + _jumps(state, day, today, go)
 
 
@@ -257,6 +263,7 @@ def DayView() -> ft.Control:
     today = date.today()
     narrow = use_page_width() < WIDE_LAYOUT_MIN_WIDTH
     state, set_state, latest_state = use_latest_state(DayState())
+    playback = use_voice_player()
     routed_day = ft.use_ref(day_text)
     routed_day.current = day_text
 
@@ -395,7 +402,7 @@ def DayView() -> ft.Control:
                 content="Today", icon=ft.Icons.TODAY, tooltip="Open today", on_click=go(day_path(today))
             )
         )
-    problem = status_line(None, state.problem)
+    problem = status_line(playing_line(playback), state.problem or playback.problem)
     composer = (
         [
             ft.Container(
@@ -421,7 +428,9 @@ def DayView() -> ft.Control:
                 controls=actions,
             ),
             *problem,
-            ft.ListView(expand=True, spacing=SPACE_S, controls=_listing(state, day, today, loaded, go)),
+            ft.ListView(
+                expand=True, spacing=SPACE_S, controls=_listing(state, day, today, loaded, go, playback)
+            ),
             *composer,
         ],
     )

@@ -99,6 +99,11 @@ SOURCE_TAGS = {"voice": "Voice memo"}
 """Tags that say more than the kind: a voice memo is a capture that was spoken."""
 
 
+def is_voice_memo(note: Note) -> bool:
+    """A spoken note: its recording is kept with it and can be played back."""
+    return note.source == "voice"
+
+
 def note_tag(note: Note) -> str | None:
     return SOURCE_TAGS.get(note.source or "") or KIND_TAGS.get(note.kind)
 
