@@ -166,7 +166,7 @@ def test_entity_page_facts_history_archive_restore(page: Page, shots: Screenshot
     expect(page.get_by_text("I run 45 km a week").first).to_be_visible()
     expect(page.get_by_text("Earlier versions (1)")).to_be_visible()
     expect(page.get_by_text("I run 30 km a week")).to_be_visible()
-    expect(page.get_by_text("Tier hot").first).to_be_attached()
+    expect(shown(page, "Tier hot")).to_be_attached()  # read out with its fact
     shoot_both(page, shots, "entity", page.get_by_text("What stands now (2)"))
 
     button(page, "Archive").click()
