@@ -25,6 +25,7 @@ from app.ui.capture_display import summarise
 from app.ui.graph_layout import label_box, lay_out, overlapping
 from app.ui.idle_lock import idle_seconds_left
 from app.ui.inbox_view import describe_report
+from app.ui.locale_dates import format_day
 from app.ui.note_display import (
     day_path,
     day_subtitle,
@@ -52,13 +53,14 @@ def test_deadline_wording() -> None:
     assert deadline_text("2026-03-11", TODAY) == "Due tomorrow"
     assert deadline_text("2026-03-15", TODAY) == "Due in 5 days"
     assert deadline_text("2026-03-08", TODAY) == "Overdue by 2 days"
-    assert deadline_text("2026-06-01", TODAY) == "Due 1 Jun 2026"
+    assert deadline_text("2026-06-01", TODAY) == f"Due {format_day(date(2026, 6, 1))}"  # the locale's way
 
 
 def test_summary_drops_title_and_metadata() -> None:
     md = "# Marathon 2026\n\nProject · active · deadline 2026-04-12\n\n## Health\n\n- I run 45 km a week (2026-03-01)\n"
-    assert summary_body(md) == "### Health\n\n- I run 45 km a week (2026-03-01)"
-    assert summary_first_line(md) == "I run 45 km a week (2026-03-01)"
+    day = format_day(date(2026, 3, 1))  # in the order of this machine's locale
+    assert summary_body(md) == f"### Health\n\n- I run 45 km a week ({day})"
+    assert summary_first_line(md) == f"I run 45 km a week ({day})"
     assert summary_first_line("# Sarah\n\nPerson · active\n\nNothing recent.\n") == ""
 
 

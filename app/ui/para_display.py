@@ -6,6 +6,7 @@ without a browser.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -176,7 +177,12 @@ def summary_body(summary_md: str) -> str:
             lines = lines[1:]
     # One level down: the page title is the entity's name, so the summary's sections are subsections.
     text = "\n".join(lines).strip()
+    # The engine writes each fact's day as "(YYYY-MM-DD)"; the page writes days the locale's way.
+    text = _SUMMARY_DAY.sub(lambda m: f"({format_stamp(m[1])})", text)
     return "\n".join(f"#{line}" if line.startswith("## ") else line for line in text.splitlines())
+
+
+_SUMMARY_DAY = re.compile(r"\((\d{4}-\d{2}-\d{2})\)")
 
 
 def fact_when(stamp: str) -> str:
