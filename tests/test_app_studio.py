@@ -124,6 +124,10 @@ def test_from_three_pdfs_to_an_installed_signed_coach(
     enter_text(page, "Description (what coachees see in the gallery)", "Sleep, calm and focus, from my books.")
     button(page, "Save persona").click()
     expect(shown(page, "Persona saved.")).to_be_visible()
+    scroll_until(page, button(page, "Add example"))
+    enter_text(page, "Example exchange", "Coachee: I can't switch off. Coach: What keeps you up?")
+    button(page, "Add example").click()
+    expect(shown(page, "Example 1 added.")).to_be_visible()
     scroll_until(page, button(page, "Add move"))
     enter_text(page, "Move id", "ack-sleep")
     type_text(page, "Situations, one a line", "I can't sleep")
@@ -175,6 +179,7 @@ def test_from_three_pdfs_to_an_installed_signed_coach(
         assert coach.manifest.publisher is not None and coach.manifest.publisher.name == "Dana Creator"
         assert coach.passages == 7 and coach.manifest.persona == "socratic"
         assert [m.id for m in coach.playbook] == ["ack-sleep"]
+        assert coach.examples == ["Coachee: I can't switch off. Coach: What keeps you up?"]
         assert all(s.licence == "CC BY 4.0" for s in coach.manifest.sources)
         texts = [h.text for h in engine.knowledge.search("calm-focus", "clients breathing", method="bm25").hits]
         assert texts and not any("maria.lopez" in t for t in texts)

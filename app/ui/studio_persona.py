@@ -28,6 +28,8 @@ def persona_panel(
     edit: Callable[[str], Handler],
     pick_persona: Callable[[str], Handler],
     save_persona: Handler,
+    add_example: Handler,
+    remove_example: Callable[[int], Handler],
     add_move: Handler,
     remove_move: Callable[[str], Handler],
 ) -> list[ft.Control]:
@@ -63,8 +65,50 @@ def persona_panel(
             text_size=13,
             on_change=edit("soul"),
         ),
+        ft.TextField(
+            label="agent.md (how the coach works: citing, questions, tools)",
+            value=state.agent,
+            multiline=True,
+            min_lines=4,
+            max_lines=10,
+            text_size=13,
+            on_change=edit("agent"),
+        ),
         ft.FilledTonalButton(
             content="Save persona", icon=ft.Icons.SAVE_OUTLINED, disabled=state.busy, on_click=save_persona
+        ),
+        ft.Divider(),
+        ft.Text("Example exchanges", theme_style=ft.TextThemeStyle.TITLE_MEDIUM),
+        ft.Text(
+            f"{len(state.draft.examples)} so far; 3 to 5 show the persona best. "
+            "Write one as **Coachee:** … then **Coach:** …",
+            size=12,
+            color=ft.Colors.ON_SURFACE_VARIANT,
+        ),
+        *[
+            ft.Row(
+                vertical_alignment=ft.CrossAxisAlignment.START,
+                controls=[
+                    ft.Text(example, size=12, expand=True, max_lines=4),
+                    ft.TextButton(
+                        content=f"Remove example {number}",
+                        disabled=state.busy,
+                        on_click=remove_example(number - 1),
+                    ),
+                ],
+            )
+            for number, example in enumerate(state.draft.examples, 1)
+        ],
+        ft.TextField(
+            label="Example exchange",
+            value=state.example,
+            multiline=True,
+            min_lines=3,
+            max_lines=8,
+            on_change=edit("example"),
+        ),
+        ft.OutlinedButton(
+            content="Add example", icon=ft.Icons.ADD, disabled=state.busy, on_click=add_example
         ),
         ft.Divider(),
         ft.Text("Playbook", theme_style=ft.TextThemeStyle.TITLE_MEDIUM),

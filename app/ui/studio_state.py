@@ -66,6 +66,8 @@ class StudioState:
     description: str = ""
     persona: str = "mentor"
     soul: str = ""
+    agent: str = ""
+    example: str = ""
     move_id: str = ""
     move_kind: str = "acknowledge"
     move_situations: str = ""

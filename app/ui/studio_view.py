@@ -199,6 +199,7 @@ def StudioView() -> ft.Control:
                     "description": draft.description,
                     "persona": draft.persona,
                     "soul": draft.soul or engine.studio.persona_template(draft.persona),
+                    "agent": draft.agent or engine.studio.agent_template(),
                 }
                 if fresh
                 else {}
@@ -439,11 +440,40 @@ def StudioView() -> ft.Control:
         now = latest()
         await act(
             lambda: engine.studio.update(
-                draft_id, persona=now.persona, soul=now.soul, description=now.description
+                draft_id, persona=now.persona, soul=now.soul, agent=now.agent, description=now.description
             ),
             "Not saved: {}",
             lambda _d: "Persona saved.",
         )
+
+    async def add_example(_e: Any) -> None:
+        now = latest()
+        text = now.example.strip()
+        if not text:
+            set_state(
+                lambda s: replace(
+                    s, problem="Write the exchange first: what the coachee says, what the coach answers."
+                )
+            )
+            return
+        examples = (*now.draft.examples, text)
+        await act(
+            lambda: engine.studio.update(draft_id, examples=examples),
+            "Example not added: {}",
+            lambda d: f"Example {len(d.examples)} added.",
+            example="",
+        )
+
+    def remove_example(index: int) -> Callable[[Any], Any]:
+        async def handler(_e: Any) -> None:
+            examples = tuple(e for i, e in enumerate(latest().draft.examples) if i != index)
+            await act(
+                lambda: engine.studio.update(draft_id, examples=examples),
+                "Not removed: {}",
+                lambda _d: "Example removed.",
+            )
+
+        return handler
 
     async def add_move(_e: Any) -> None:
         now = latest()
@@ -601,6 +631,8 @@ def StudioView() -> ft.Control:
             edit=edit,
             pick_persona=pick_persona,
             save_persona=save_persona,
+            add_example=add_example,
+            remove_example=remove_example,
             add_move=add_move,
             remove_move=remove_move,
         ),

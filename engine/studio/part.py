@@ -222,6 +222,10 @@ class Studio(Part):
         """A persona archetype's soul.md (socratic, cheerleader, analyst, mentor) to start from."""
         return builder_mod.persona_template(name)
 
+    def agent_template(self) -> str:
+        """The default agent.md (how a coach works: citing, one question, tools) to start from."""
+        return (builder_mod.PERSONAS / "agent.md").read_text(encoding="utf-8")
+
     def moves(self, draft_id: str) -> list[playbook_mod.Move]:
         draft = self.get(draft_id)
         return (
