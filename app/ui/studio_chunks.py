@@ -127,6 +127,7 @@ def _chunk(
         b for b in ("edited" if chunk.edited else "", "left out" if chunk.excluded else "") if b
     )
     return ft.Card(
+        key=f"chunk-{chunk.id}",
         content=ft.Container(
             padding=ft.Padding.all(SPACE_M),
             content=ft.Column(
@@ -143,7 +144,7 @@ def _chunk(
                     ft.Row(wrap=True, spacing=0, controls=actions),
                 ],
             ),
-        )
+        ),
     )
 
 

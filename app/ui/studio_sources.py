@@ -55,6 +55,7 @@ def sources_panel(
         shown = state.viewing == source.id
         controls.append(
             ft.Card(
+                key=f"source-{source.id}",
                 content=ft.Container(
                     padding=ft.Padding.all(SPACE_M),
                     content=ft.Column(
@@ -96,7 +97,7 @@ def sources_panel(
                             *(_pages(state) if shown else []),
                         ],
                     ),
-                )
+                ),
             )
         )
     return controls

@@ -671,8 +671,12 @@ def StudioView() -> ft.Control:
     main = ft.Container(
         expand=True,
         padding=ft.Padding.symmetric(horizontal=SPACE_M),
+        # one key per tab: a tab's controls are made afresh, never patched from another tab's
         content=ft.ListView(
-            spacing=SPACE_S, padding=ft.Padding.only(bottom=SPACE_M), controls=panels[current]()
+            key=f"studio-tab-{current}",
+            spacing=SPACE_S,
+            padding=ft.Padding.only(bottom=SPACE_M),
+            controls=panels[current](),
         ),
     )
     row: list[ft.Control] = [main]
