@@ -121,7 +121,9 @@ def test_from_three_pdfs_to_an_installed_signed_coach(
     # Persona and playbook, with the live preview on the right.
     chip(page, "Persona").click()
     chip(page, "Socratic").click()
-    enter_text(page, "Description (what coachees see in the gallery)", "Sleep, calm and focus, from my books.")
+    enter_text(
+        page, "Description (what coachees see in the gallery)", "Sleep, calm and focus, from my books."
+    )
     button(page, "Save persona").click()
     expect(shown(page, "Persona saved.")).to_be_visible()
     scroll_until(page, button(page, "Add example"))
@@ -181,5 +183,7 @@ def test_from_three_pdfs_to_an_installed_signed_coach(
         assert [m.id for m in coach.playbook] == ["ack-sleep"]
         assert coach.examples == ["Coachee: I can't switch off. Coach: What keeps you up?"]
         assert all(s.licence == "CC BY 4.0" for s in coach.manifest.sources)
-        texts = [h.text for h in engine.knowledge.search("calm-focus", "clients breathing", method="bm25").hits]
+        texts = [
+            h.text for h in engine.knowledge.search("calm-focus", "clients breathing", method="bm25").hits
+        ]
         assert texts and not any("maria.lopez" in t for t in texts)
