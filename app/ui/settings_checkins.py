@@ -78,10 +78,13 @@ def save_hours(engine: Engine, form: HoursForm) -> None:
 
 
 def active_hours_help(form: HoursForm) -> str:
-    """Where the shown hours come from, so a default is not mistaken for a choice (or for nothing)."""
+    """Where the shown hours come from, so a default is not mistaken for a choice (or for nothing).
+
+    Two short lines at most on a phone: a taller helper lies over the middle of the field, where a
+    tap (and a screen reader's touch) lands on the helper instead of the field."""
     if form.active_chosen:
-        return "When check-ins may arrive: the hours you chose. Empty: learn them from when you write."
-    return "When check-ins may arrive: learned from when you write (8-21 to begin with). Type your own to choose."
+        return "The hours you chose. Empty: learn them from when you write."
+    return "Learned from when you write; 8-21 to begin with. Type hours to choose."
 
 
 @ft.component
@@ -176,7 +179,7 @@ def CheckinSettings() -> ft.Control:
                 value=form.active,
                 hint_text="7-9,19-22",
                 helper=active_hours_help(form),
-                helper_max_lines=3,
+                helper_max_lines=2,
                 dense=True,
                 disabled=form.busy,
                 on_change=edit("active"),
