@@ -101,6 +101,7 @@ def persona_panel(
         ],
         ft.TextField(
             label="Example exchange",
+            key=f"example-{state.cleared}",
             value=state.example,
             multiline=True,
             min_lines=3,
@@ -155,6 +156,7 @@ def persona_panel(
             controls=[
                 ft.TextField(
                     label="Move id",
+                    key=f"move-id-{state.cleared}",
                     hint_text="ack-sleep",
                     value=state.move_id,
                     dense=True,
@@ -175,6 +177,7 @@ def persona_panel(
         ),
         ft.TextField(
             label="Situations, one a line",
+            key=f"situations-{state.cleared}",
             hint_text="I can't sleep",
             value=state.move_situations,
             multiline=True,
@@ -184,6 +187,7 @@ def persona_panel(
         ),
         ft.TextField(
             label="What the coach says",
+            key=f"move-text-{state.cleared}",
             value=state.move_text,
             multiline=True,
             min_lines=2,
@@ -192,6 +196,7 @@ def persona_panel(
         ),
         ft.TextField(
             label="Steps, one a line (techniques, scripts, plans)",
+            key=f"steps-{state.cleared}",
             value=state.move_steps,
             multiline=True,
             min_lines=1,
@@ -263,6 +268,7 @@ def preview_panel(
             controls=[
                 ft.TextField(
                     label="Message the draft",
+                    key=f"message-{state.cleared}",
                     value=state.message,
                     dense=True,
                     expand=True,

@@ -87,6 +87,9 @@ class StudioState:
     problem: str | None = None
     result: str | None = None
     revision: int = 0
+    cleared: int = 0
+    """Bumped when the app empties what was typed (a move added, a message sent): the fields are keyed
+    by it, so they are made afresh and empty instead of patched while the browser still holds text."""
 
     def licence_of(self, source: Any) -> str:
         return dict(self.licences).get(source.id, source.licence)

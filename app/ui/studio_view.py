@@ -462,6 +462,7 @@ def StudioView() -> ft.Control:
             "Example not added: {}",
             lambda d: f"Example {len(d.examples)} added.",
             example="",
+            cleared=now.cleared + 1,
         )
 
     def remove_example(index: int) -> Callable[[Any], Any]:
@@ -493,6 +494,7 @@ def StudioView() -> ft.Control:
             "Move not added: {}",
             lambda _m: f"Move {now.move_id} added.",
             move_id="",
+            cleared=now.cleared + 1,
             move_situations="",
             move_text="",
             move_steps="",
@@ -532,7 +534,7 @@ def StudioView() -> ft.Control:
             latest=latest,
             set_state=set_state,
             failure="No reply: {}",
-            start=lambda s: replace(s, result=None, progress=None, message=""),
+            start=lambda s: replace(s, result=None, progress=None, message="", cleared=s.cleared + 1),
             done=lambda s, reply: replace(
                 s, turns=(*s.turns, Turn(message, reply)), progress=None, revision=s.revision + 1
             ),
