@@ -32,6 +32,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import flet as ft
@@ -51,6 +52,7 @@ from app.ui.chat_parts import (
 )
 from app.ui.hooks import use_latest_state, use_page_width, use_typed_text
 from app.ui.mentions import Suggestion, complete, open_mention, suggest, token_for
+from app.ui.para_display import deadline_text
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
 from app.ui.transcripts import asked_message
@@ -145,8 +147,9 @@ def read_context(engine: Engine) -> tuple[tuple[ContextItem, ...], tuple[tuple[s
     people = engine.memory.list_entities("person")
     areas = engine.memory.list_entities("area")
     projects.sort(key=lambda e: (e.deadline is None, e.deadline or ""))
+    today = date.today()  # "Due tomorrow", or the day in the locale's order, as on the PARA pages
     panel = tuple(
-        ContextItem(e.id, e.name, e.type, f"Due {e.deadline}" if e.deadline else "")
+        ContextItem(e.id, e.name, e.type, deadline_text(e.deadline, today) or "")
         for e in (*projects[:CONTEXT_ITEMS], *people[:CONTEXT_ITEMS])
     )
     mentionable = tuple((e.id, e.name, e.type) for e in (*people, *projects, *areas))
