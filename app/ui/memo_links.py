@@ -4,7 +4,7 @@ Why not flet-audio: its ``Audio`` service is compiled into flet-web 1.0.5's clie
 it never acts: ``play()`` gets no answer and the browser makes no request (checked in Chromium with a
 URL, a ``data:`` URL and raw bytes as the source). What a browser always does is play an audio file
 opened in a window of its own. So the app hands the page a link and the page opens it
-(``launch_url``) in a small player window.
+(``launch_url``) in a tab of its own, the player window.
 
 The link is served by a tiny HTTP server of this process, bound to 127.0.0.1 only, from the
 decrypted bytes held in memory: nothing is written to disk and nothing leaves the machine. Each link

@@ -2,7 +2,7 @@
 
 A memo's original audio is kept encrypted in the profile (``Engine.memory.note_audio``). Play asks
 the engine for it, gives it a short-lived loopback link served from memory (``memo_links``: why not
-flet-audio is said there) and has the browser open that link in a small window of its own, where the
+flet-audio is said there) and has the browser open that link in a tab of its own (the player window), where the
 browser's player plays it at once. Nothing is written to disk, nothing leaves the machine.
 
 One link at a time per app: playing another memo drops the previous link. A screen asks
