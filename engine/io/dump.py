@@ -27,6 +27,10 @@ DEVICE_BOUND = "key IN ('device_id', 'hlc.last') OR key LIKE 'sync.%'"
 identity (the account's key ring and this device's private signing key). An export carrying them
 would hold those secrets in the clear (an unencrypted ZIP), and a profile restored from it would
 clone this device on the sync server; the restored profile keeps its own and pairs again."""
+SECRETS = "key = 'studio.publisher_key'"
+"""`meta` keys that are the coachee's own secrets (a coach creator's private signing key). They go
+into an encrypted export, where they are as safe as the rest, and never into a plain ZIP: anyone
+holding that file could sign packs in the creator's name. The studio backs the key up on its own."""
 BATCH = 2000
 
 
@@ -91,11 +95,13 @@ def decode(value: Any) -> Any:
     return value
 
 
-def rows(conn: Connection, table: str) -> Iterator[str]:
-    """The table's rows as JSON lines (column → value), in storage order."""
+def rows(conn: Connection, table: str, *, secrets: bool = False) -> Iterator[str]:
+    """The table's rows as JSON lines (column → value), in storage order; ``secrets``: whether the
+    coachee's own secrets may go along (only into an encrypted export)."""
     names = columns(conn, table)
     order = "ORDER BY rowid" if _has_rowid(conn, table) else ""
-    device_bound = f" WHERE NOT ({DEVICE_BOUND})" if table == "meta" else ""
+    left_out = DEVICE_BOUND if secrets else f"{DEVICE_BOUND} OR {SECRETS}"
+    device_bound = f" WHERE NOT ({left_out})" if table == "meta" else ""
     cursor = conn.execute(
         f"SELECT {', '.join(quote(c) for c in names)} FROM {quote(table)}{device_bound} {order}"
     )

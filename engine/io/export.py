@@ -85,7 +85,7 @@ def write(
                     # encrypting, AES and HMAC in Python; one write per row made that the cost.
                     buffer: list[bytes] = []
                     size = 0
-                    for line in dump.rows(conn, table):
+                    for line in dump.rows(conn, table, secrets=bool(password)):
                         data = (line + "\n").encode("utf-8")
                         digest.update(data)
                         buffer.append(data)
