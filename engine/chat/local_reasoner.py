@@ -50,7 +50,7 @@ from engine.llm.runner import (
 
 DEFAULT_MAX_TOKENS = 400
 DEFAULT_REPLY_DEADLINE = 180.0
-TOOL_CALL_TOKENS = 120
+TOOL_CALL_TOKENS = 80
 
 
 class LocalReasoner(Reasoner):

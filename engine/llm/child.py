@@ -167,12 +167,12 @@ class _Worker:
             job["messages"], job["fixed"], max_tokens, job.get("suffix", "")
         )
         stops = [*stops, *job.get("stops", [])]
-        evaluated, cached, n_prefix = self.prefix(text, tokens, add_bos, job["fixed"], job["key"])
+        evaluated, _, n_prefix = self.prefix(text, tokens, add_bos, job["fixed"], job["key"])
         current = list(llm.input_ids[: llm.n_tokens])
         common = _common(current, tokens)
         reuse = common - 1 if common == len(tokens) else common
         evaluated += len(tokens) - reuse
-        cached = max(cached, reuse)
+        cached = len(tokens) - evaluated  # reused from before this turn: kept, restored or shared
         grammar = None
         if job.get("schema"):
             from llama_cpp.llama_grammar import LlamaGrammar

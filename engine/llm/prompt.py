@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 TOOL_MARK = "<tool_call>"
 PLAIN_STOPS = ("\nUser:", "\nAssistant:", "\n\nUser:")
-MAX_TOOL_STRING = 160
+MAX_TOOL_STRING = 120
 """Longest string argument a tool call may carry (a query, a fact): keeps a small model from running
 on inside a string until the token limit."""
 
