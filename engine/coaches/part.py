@@ -112,8 +112,8 @@ class Coaches(Part):
         force: bool = False,
         accept_publisher: bool = False,
     ) -> InstallReport:
-        # One install at a time in this process: the first-start install of the bundled coaches and
-        # a tap on "Install" in the gallery may ask for the same coach at once.
+        # One install at a time in this process: a tap on "Install" in the gallery and a CLI or
+        # background install may ask for the same coach at once.
         with _INSTALL_LOCK:
             return self._install_pack(pack, progress=progress, force=force, accept_publisher=accept_publisher)
 
@@ -247,7 +247,8 @@ class Coaches(Part):
         return _pinned(open_pack(local), entry, None)
 
     def install_bundled(self, progress: Progress | None = None) -> list[InstallReport]:
-        """First start (`make run`): install every demo coach shipped in assets/ that is not yet here.
+        """Install every demo coach shipped in assets/ that is not yet here (for demos and tests; the
+        app installs nothing unasked: a new profile starts without coaches and the coachee picks one).
 
         Installs the prebuilt packs listed in assets/coaches/catalog.json; a bundled coach whose pack
         is missing is built from its sources first (this embeds its knowledge, so it takes longer).
