@@ -112,8 +112,8 @@ class Coaches(Part):
         force: bool = False,
         accept_publisher: bool = False,
     ) -> InstallReport:
-        # One install at a time in this process: a tap on "Install" in the gallery and a CLI or
-        # background install may ask for the same coach at once.
+        # One install at a time in this process: "Install" in the gallery and in the coach studio
+        # (or two browser tabs) may ask for the same coach at once.
         with _INSTALL_LOCK:
             return self._install_pack(pack, progress=progress, force=force, accept_publisher=accept_publisher)
 
