@@ -7,9 +7,12 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 8550
-# llama-cpp-python is compiled from source on the first install (about 11 minutes on two cores; pip
-# keeps the wheel, so later installs take seconds): CPU only, whatever accelerator the machine has.
-LLAMA_CMAKE_ARGS ?= -DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF -DGGML_HIP=OFF -DLLAMA_CURL=OFF
+# llama-cpp-python is compiled from source on the first install (11 to 20 minutes on two cores; pip
+# keeps the wheel, so later installs take seconds): CPU only, whatever accelerator the machine has,
+# and not -march=native: a native build on a VM that advertises AMX died with SIGILL on its tile
+# instructions, so x86 gets a portable AVX2/FMA/F16C build.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
+	-DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_VULKAN=OFF -DGGML_HIP=OFF -DLLAMA_CURL=OFF
 BUILD_JOBS ?= $(shell nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 2)
 
 .PHONY: run test lint fmt bench system-deps clean
