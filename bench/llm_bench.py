@@ -63,10 +63,10 @@ WORDS = [
 
 
 def _text(tokens: int, seed: int) -> str:
-    """Prose of about `tokens` tokens (four characters a token)."""
+    """Prose of about `tokens` tokens (this vocabulary runs at about five characters a token)."""
     words: list[str] = []
     i = seed
-    while sum(len(w) + 1 for w in words) < tokens * 4:
+    while sum(len(w) + 1 for w in words) < tokens * 5:
         words.append(WORDS[(i * 7 + len(words) * 3) % len(WORDS)])
         i += 1
         if len(words) % 12 == 0:
@@ -75,7 +75,9 @@ def _text(tokens: int, seed: int) -> str:
 
 
 def _messages(total: int, turn: int) -> tuple[list[dict[str, str]], str]:
-    fixed = "# You are Bench Mentor\n\n" + _text(total * 2 // 3, 1)
+    fixed = f"# You are Bench Mentor {total}\n\n" + _text(
+        total * 2 // 3, total
+    )  # no prefix shared across sizes
     system = fixed + "\n\n# Passages\n\n" + _text(total // 4, 100 + turn)
     user = f"Turn {turn}: " + _text(max(8, total // 12), 200 + turn)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}], fixed
