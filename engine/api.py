@@ -38,6 +38,7 @@ from engine.io.part import Io
 from engine.llm.part import LocalModels, models_folder
 from engine.llm.runner import Job as LocalJob
 from engine.llm.runner import LocalRunner, RunnerConfig
+from engine.llm.runner import unload_all as unload_local_models
 from engine.memory import notes as notes_mod
 from engine.memory.notes_part import Notes
 from engine.memory.part import Memory
@@ -322,8 +323,10 @@ class Engine:
     def close(self) -> None:
         """Lock the profile. Waits for calls in flight in other threads (long work stops at its next
         safe point), then drops every decrypted cache and releases the connection (and with it the
-        key in SQLCipher's memory). Calls after this raise `ProfileLocked`."""
+        key in SQLCipher's memory). Calls after this raise `ProfileLocked`. A local language model
+        is ended too: its KV cache holds the last conversation."""
         self._session.close()
+        unload_local_models()
 
     @property
     def is_open(self) -> bool:
