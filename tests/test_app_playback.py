@@ -9,6 +9,7 @@ that no decrypted copy of the audio lands on disk.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -54,7 +55,15 @@ def memo_profile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def audio_files(*folders: Path) -> list[Path]:
-    return [p for f in folders for p in f.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES]
+    """Audio files under ``folders``. ``os.walk``, not ``rglob``: the system's temporary folder is
+    shared with other programs, and a file they delete mid-walk must not fail the test."""
+    return [
+        Path(root, name)
+        for folder in folders
+        for root, _dirs, names in os.walk(folder)
+        for name in names
+        if Path(name).suffix.lower() in AUDIO_SUFFIXES
+    ]
 
 
 def plays(page: Page, memo: bytes) -> str:
