@@ -17,6 +17,7 @@ import flet as ft
 from app.ui.actions import run_action
 from app.ui.capture_display import CaptureSummary, summarise
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import icon_button
 from app.ui.para_display import PLACE_SLUGS, TYPE_COLORS, TYPE_ICONS
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
@@ -80,7 +81,7 @@ def _result_controls(result: CaptureSummary, go: Callable[[str], Any]) -> list[f
             leading=ft.Icon(ft.Icons.MOVE_TO_INBOX_OUTLINED, color=ft.Colors.PRIMARY),
             title=ft.Text(result.place_line),
             subtitle=ft.Text(f"Because {result.reason}."),
-            trailing=ft.IconButton(icon=ft.Icons.OPEN_IN_NEW, tooltip="Go there", on_click=go(place_target))
+            trailing=icon_button(icon=ft.Icons.OPEN_IN_NEW, label="Go there", on_click=go(place_target))
             if place_target
             else None,
         ),

@@ -13,6 +13,7 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.labelled import icon_button
 from app.ui.mentions import Suggestion
 from app.ui.para_display import TYPE_COLORS, TYPE_ICONS
 from app.ui.theme import SPACE_M, SPACE_S
@@ -268,9 +269,9 @@ def _context_tile(
                 tooltip=f"Open {item.name}",
                 on_click=go(f"/para/entity/{item.entity_id}"),
             ),
-            ft.IconButton(
+            icon_button(
                 icon=ft.Icons.ALTERNATE_EMAIL if item.type == "person" else ft.Icons.TAG,
-                tooltip=f"Mention {item.name} in your message",
+                label=f"Mention {item.name} in your message",
                 icon_size=18,
                 on_click=mention(item),
             ),

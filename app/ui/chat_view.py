@@ -51,6 +51,7 @@ from app.ui.chat_parts import (
     suggestions_row,
 )
 from app.ui.hooks import use_latest_state, use_page_width, use_typed_text
+from app.ui.labelled import icon_button
 from app.ui.mentions import Suggestion, complete, open_mention, suggest, token_for
 from app.ui.para_display import deadline_text
 from app.ui.profile_context import use_profile
@@ -432,9 +433,9 @@ def ChatView() -> ft.Control:
                 []
                 if wide
                 else [
-                    ft.IconButton(
+                    icon_button(
                         icon=ft.Icons.PEOPLE_OUTLINE,
-                        tooltip="Projects and people",
+                        label="Projects and people",
                         on_click=lambda _e: set_state(lambda s: replace(s, context_open=True)),
                     )
                 ]
@@ -501,9 +502,9 @@ def ChatView() -> ft.Control:
                 on_change=edit,
                 on_submit=send,
             ),
-            ft.IconButton(
+            icon_button(
                 icon=ft.Icons.SEND,
-                tooltip="Send",
+                label="Send",
                 disabled=state.sending or preview_done or not typed.strip(),
                 on_click=send,
             ),

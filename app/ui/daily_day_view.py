@@ -21,6 +21,7 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state, use_page_width
+from app.ui.labelled import icon_button
 from app.ui.note_display import (
     day_heading,
     day_path,
@@ -360,9 +361,9 @@ def DayView() -> ft.Control:
         vertical_alignment=ft.CrossAxisAlignment.CENTER,
         spacing=4,
         controls=[
-            ft.IconButton(
+            icon_button(
                 icon=ft.Icons.CHEVRON_LEFT,
-                tooltip="Previous day",
+                label="Previous day",
                 on_click=go(day_path(day - timedelta(days=1))),
             ),
             ft.Column(
@@ -387,9 +388,9 @@ def DayView() -> ft.Control:
                     ),
                 ],
             ),
-            ft.IconButton(
+            icon_button(
                 icon=ft.Icons.CHEVRON_RIGHT,
-                tooltip="Next day",
+                label="Next day",
                 disabled=day >= today,
                 on_click=go(day_path(day + timedelta(days=1))),
             ),

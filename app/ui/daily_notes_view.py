@@ -20,6 +20,7 @@ import flet as ft
 from app.ui.actions import run_action
 from app.ui.daily_day_view import DayPicker, note_composer, save_draft
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import icon_button
 from app.ui.note_display import (
     DAY_KINDS,
     DayGroup,
@@ -292,9 +293,9 @@ def DailyNotesView() -> ft.Control:
         prefix_icon=ft.Icons.SEARCH,
         dense=True,
         on_change=edit_query,
-        suffix_icon=ft.IconButton(
+        suffix_icon=icon_button(
             icon=ft.Icons.CLOSE,
-            tooltip="Clear search",
+            label="Clear search",
             on_click=clear_query,
             icon_size=18,
         )
@@ -305,9 +306,9 @@ def DailyNotesView() -> ft.Control:
         vertical_alignment=ft.CrossAxisAlignment.CENTER,
         controls=[
             search_field,
-            ft.IconButton(
+            icon_button(
                 icon=ft.Icons.CALENDAR_MONTH,
-                tooltip="Pick a day",
+                label="Pick a day",
                 on_click=set_picking(True),
             ),
         ],

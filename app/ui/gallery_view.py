@@ -22,6 +22,7 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import labelled_dropdown
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_M, SPACE_S
 
@@ -289,18 +290,20 @@ def _filters(
     languages = ("All", *languages_of(state.entries))
     if len(languages) > 2:
         chips.append(
-            ft.Dropdown(
-                label="Language",
-                value=state.language,
-                width=140,
-                dense=True,
-                editable=False,
-                enable_search=False,
-                options=[
-                    ft.DropdownOption(key=lang, text=lang.upper() if lang != "All" else "All")
-                    for lang in languages
-                ],
-                on_select=lambda e: pick_language(e.control.value or "All")(e),
+            labelled_dropdown(
+                ft.Dropdown(
+                    label="Language",
+                    value=state.language,
+                    width=140,
+                    dense=True,
+                    editable=False,
+                    enable_search=False,
+                    options=[
+                        ft.DropdownOption(key=lang, text=lang.upper() if lang != "All" else "All")
+                        for lang in languages
+                    ],
+                    on_select=lambda e: pick_language(e.control.value or "All")(e),
+                )
             )
         )
     return ft.Row(wrap=True, spacing=SPACE_S, run_spacing=SPACE_S, controls=chips)

@@ -16,8 +16,9 @@ import flet as ft
 def icon_button(icon: ft.IconData, label: str, on_click: Any = None, **options: Any) -> ft.IconButton:
     """An ``IconButton`` named ``label`` for screen readers and for the pointer's tooltip."""
     color = options.pop("icon_color", None)
+    size = options.pop("icon_size", None)
     return ft.IconButton(
-        icon=ft.Icon(icon, semantics_label=label, color=color),
+        icon=ft.Icon(icon, semantics_label=label, color=color, size=size),
         tooltip=label,
         on_click=on_click,
         **options,

@@ -165,9 +165,8 @@ def _page_controls(
             vertical_alignment=ft.CrossAxisAlignment.CENTER,
             controls=[
                 ft.Icon(TYPE_ICONS.get(entity.type, ft.Icons.CIRCLE_OUTLINED), color=color, size=28),
-                ft.Text(
-                    entity.name, theme_style=ft.TextThemeStyle.HEADLINE_SMALL, expand=True, selectable=True
-                ),
+                # Not selectable: Flutter web exposes a selectable Text as an unnamed read-only field.
+                ft.Text(entity.name, theme_style=ft.TextThemeStyle.HEADLINE_SMALL, expand=True),
             ],
         ),
         ft.Text(" · ".join(meta), color=ft.Colors.ON_SURFACE_VARIANT),

@@ -14,6 +14,7 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import icon_button
 from app.ui.para_display import PARA_KINDS, TYPE_COLORS, TYPE_ICONS, ParaKind, entity_subtitle, kind_for_slug
 from app.ui.para_graph_view import ParaGraph
 from app.ui.profile_context import use_profile
@@ -179,9 +180,9 @@ def _add_form(kind: ParaKind, state: ListState, edit: object, add: object) -> ft
             )
         )
     fields.append(
-        ft.IconButton(
+        icon_button(
             icon=ft.Icons.ADD,
-            tooltip=f"Add {kind.singular}",
+            label=f"Add {kind.singular}",
             disabled=state.saving or not state.name.strip(),
             on_click=add,  # type: ignore[arg-type]
         )

@@ -16,6 +16,7 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import labelled_dropdown
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import settings_card, status_line
 from engine.api import Engine
@@ -152,14 +153,16 @@ def CheckinSettings() -> ft.Control:
     rhythm: list[ft.Control]
     if form.coaches:
         rhythm = [
-            ft.Dropdown(
-                label=f"{c.name} checks in",
-                value=c.frequency,
-                dense=True,
-                editable=False,
-                enable_search=False,
-                options=[ft.DropdownOption(key=k, text=t) for k, t in FREQUENCY_CHOICES],
-                on_select=frequency(c.coach_id),
+            labelled_dropdown(
+                ft.Dropdown(
+                    label=f"{c.name} checks in",
+                    value=c.frequency,
+                    dense=True,
+                    editable=False,
+                    enable_search=False,
+                    options=[ft.DropdownOption(key=k, text=t) for k, t in FREQUENCY_CHOICES],
+                    on_select=frequency(c.coach_id),
+                )
             )
             for c in form.coaches
         ]

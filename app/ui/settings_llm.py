@@ -17,6 +17,7 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import icon_button
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import megabytes, settings_card, status_line
 from engine.api import Engine
@@ -156,9 +157,9 @@ def LocalModelSettings() -> ft.Control:
                             disabled=form.busy is not None,
                             on_click=use(None) if chosen else use(model.name),
                         ),
-                        ft.IconButton(
+                        icon_button(
                             icon=ft.Icons.DELETE_OUTLINE,
-                            tooltip=f"Remove {model.name}",
+                            label=f"Remove {model.name}",
                             disabled=form.busy is not None,
                             on_click=remove(model.name),
                         ),

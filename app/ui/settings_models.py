@@ -104,7 +104,11 @@ def ModelSettings() -> ft.Control:
     )
 
 
-REASONER_LABELS = {"grounded": "Offline (grounded replies)", "openai": "OpenAI-compatible endpoint"}
+REASONER_LABELS = {
+    "grounded": "Offline (grounded replies)",
+    "local": "Language model on this device",
+    "openai": "OpenAI-compatible endpoint",
+}
 
 
 @dataclass(frozen=True)
@@ -161,7 +165,7 @@ def ReasonerSettings() -> ft.Control:
 
     async def save(_e: Any) -> None:
         current = latest()
-        remote = current.name != "grounded"
+        remote = current.name == "openai"  # only an endpoint has a URL and a model name to store
 
         def apply() -> ReasonerForm:
             engine.chat.set_reasoner(
@@ -199,6 +203,14 @@ def ReasonerSettings() -> ft.Control:
             ft.Text(
                 "Replies are composed on this device from your coach's books and your own notes. "
                 "Nothing leaves the device.",
+                color=ft.Colors.ON_SURFACE_VARIANT,
+            )
+        )
+    elif form.name == "local":
+        controls.append(
+            ft.Text(
+                "Replies are written by the language model you choose under Local model, on this device; "
+                "nothing leaves it. Without a model, or if it cannot answer, the offline composer replies.",
                 color=ft.Colors.ON_SURFACE_VARIANT,
             )
         )

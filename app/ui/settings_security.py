@@ -20,6 +20,7 @@ from app.ui.app_prefs import (
     with_auto_lock,
 )
 from app.ui.hooks import use_latest_state
+from app.ui.labelled import labelled_dropdown
 from app.ui.profile_context import use_profile
 from app.ui.settings_parts import settings_card, status_line
 from app.ui.unlock_view import check_new_passphrase
@@ -124,17 +125,20 @@ def SecuritySettings() -> ft.Control:
                     ft.FilledTonalButton(
                         content="Lock now", icon=ft.Icons.LOCK, on_click=lambda _e: profile.lock()
                     ),
-                    ft.Dropdown(
-                        label="Auto-lock",
-                        value=str(prefs.auto_lock_minutes),
-                        width=220,
-                        dense=True,
-                        editable=False,
-                        enable_search=False,
-                        options=[
-                            ft.DropdownOption(key=str(m), text=auto_lock_label(m)) for m in AUTO_LOCK_CHOICES
-                        ],
-                        on_select=choose_auto_lock,
+                    labelled_dropdown(
+                        ft.Dropdown(
+                            label="Auto-lock",
+                            value=str(prefs.auto_lock_minutes),
+                            width=220,
+                            dense=True,
+                            editable=False,
+                            enable_search=False,
+                            options=[
+                                ft.DropdownOption(key=str(m), text=auto_lock_label(m))
+                                for m in AUTO_LOCK_CHOICES
+                            ],
+                            on_select=choose_auto_lock,
+                        )
                     ),
                 ],
             ),

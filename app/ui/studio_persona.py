@@ -14,6 +14,7 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.labelled import icon_button
 from app.ui.studio_state import StudioState
 from app.ui.theme import SPACE_M, SPACE_S
 
@@ -141,9 +142,9 @@ def persona_panel(
                                 ),
                             ],
                         ),
-                        ft.IconButton(
+                        icon_button(
                             icon=ft.Icons.DELETE_OUTLINE,
-                            tooltip=f"Remove move {move.id}",
+                            label=f"Remove move {move.id}",
                             disabled=state.busy,
                             on_click=remove_move(move.id),
                         ),

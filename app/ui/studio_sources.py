@@ -12,6 +12,7 @@ from typing import Any
 
 import flet as ft
 
+from app.ui.labelled import icon_button
 from app.ui.studio_state import StudioState, pages_words, size_words
 from app.ui.theme import SPACE_M, SPACE_S
 
@@ -86,9 +87,9 @@ def sources_panel(
                                         else f"Pages of {source.name}",
                                         on_click=view(source.id),
                                     ),
-                                    ft.IconButton(
+                                    icon_button(
                                         icon=ft.Icons.DELETE_OUTLINE,
-                                        tooltip=f"Remove {source.name}",
+                                        label=f"Remove {source.name}",
                                         disabled=state.busy,
                                         on_click=remove(source.id),
                                     ),

@@ -20,6 +20,7 @@ import flet as ft
 
 from app.ui.actions import run_action
 from app.ui.hooks import use_latest_state, use_page_width
+from app.ui.labelled import icon_button
 from app.ui.profile_context import use_profile
 from app.ui.studio_check import check_panel
 from app.ui.studio_chunks import chunks_panel, split_point
@@ -39,7 +40,7 @@ def _top_bar(title: str, back: Callable[[Any], Any], back_words: str) -> ft.Cont
         padding=ft.Padding.symmetric(horizontal=SPACE_S, vertical=SPACE_S),
         content=ft.Row(
             controls=[
-                ft.IconButton(icon=ft.Icons.ARROW_BACK, tooltip=back_words, on_click=back),
+                icon_button(icon=ft.Icons.ARROW_BACK, label=back_words, on_click=back),
                 ft.Icon(ft.Icons.DESIGN_SERVICES_OUTLINED, color=ft.Colors.PRIMARY),
                 ft.Text(title, theme_style=ft.TextThemeStyle.TITLE_LARGE, expand=True, max_lines=1),
             ]

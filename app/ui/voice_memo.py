@@ -28,6 +28,7 @@ import flet_audio_recorder as far
 from app.ui.actions import run_action
 from app.ui.capture_display import CaptureSummary, summarise
 from app.ui.hooks import use_latest_state, use_page_service
+from app.ui.labelled import icon_button
 from app.ui.profile_context import use_profile
 from app.ui.theme import SPACE_S
 
@@ -257,20 +258,20 @@ def use_voice_memo(
         controls: list[ft.Control] = [
             ft.Icon(ft.Icons.FIBER_MANUAL_RECORD, color=ft.Colors.ERROR, size=16),
             ft.Text(f"Recording {minutes}:{seconds:02d}", semantics_label="Recording a voice memo"),
-            ft.IconButton(icon=ft.Icons.STOP_CIRCLE_OUTLINED, tooltip="Stop and transcribe", on_click=stop),
-            ft.IconButton(icon=ft.Icons.DELETE_OUTLINE, tooltip="Discard recording", on_click=cancel),
+            icon_button(icon=ft.Icons.STOP_CIRCLE_OUTLINED, label="Stop and transcribe", on_click=stop),
+            icon_button(icon=ft.Icons.DELETE_OUTLINE, label="Discard recording", on_click=cancel),
         ]
     else:
         controls = [
-            ft.IconButton(
+            icon_button(
                 icon=ft.Icons.MIC_NONE,
-                tooltip="Record a voice memo",
+                label="Record a voice memo",
                 disabled=disabled or busy,
                 on_click=record,
             ),
-            ft.IconButton(
+            icon_button(
                 icon=ft.Icons.AUDIO_FILE_OUTLINED,
-                tooltip="Attach an audio file",
+                label="Attach an audio file",
                 disabled=disabled or busy,
                 on_click=attach,
             ),
