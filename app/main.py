@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import socket
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,7 @@ UI_MODULE = "app.ui.root"
 imported in a background thread while the server already answers and the browser downloads and
 compiles Flet's client (which takes longer), so the two overlap instead of following each other;
 the first browser session waits on Python's import lock if they are not in yet."""
+PRELOAD_WAIT_S = 30.0
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8550
@@ -91,9 +94,29 @@ def make_page_handler(home: Path | None) -> ft.AppCallable:
     return start_session
 
 
-def preload_ui() -> threading.Thread:
-    """Import the views and the engine off the main thread, while Flet starts its server."""
-    thread = threading.Thread(target=importlib.import_module, args=(UI_MODULE,), name="preload-ui", daemon=True)
+def _wait_until_listening(host: str, port: int, timeout_s: float = PRELOAD_WAIT_S) -> None:
+    """Return once the server accepts connections (or after ``timeout_s``, to import anyway)."""
+    target = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((target, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)
+
+
+def preload_ui(host: str, port: int) -> threading.Thread:
+    """Import the views and the engine off the main thread once the server listens: started any
+    earlier, the import competed with Flet's own start-up for the interpreter and the server
+    listened later; started then, it overlaps only the browser's work (loading and compiling
+    Flet's client), which runs in other processes."""
+
+    def work() -> None:
+        _wait_until_listening(host, port)
+        importlib.import_module(UI_MODULE)
+
+    thread = threading.Thread(target=work, name="preload-ui", daemon=True)
     thread.start()
     return thread
 
@@ -103,7 +126,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     options = parse_options(argv)
     # Web mode even on a desktop: the same UI a browser test drives. An explicit setting wins.
     os.environ.setdefault("FLET_FORCE_WEB_SERVER", "true")
-    preload_ui()
+    preload_ui(options.host, options.port)
     web_root = prepare_web_root()
     print(f"{APP_TITLE} is serving on {options.url}", flush=True)
     ft.run(
