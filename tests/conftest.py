@@ -13,14 +13,35 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from engine.api import Engine
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 PASSPHRASE = "correct horse battery staple"
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium, one per test module (starting it is the slow part); each test opens its
+    own context and page in it, so no test sees another's cookies, cache or page."""
+    from playwright.sync_api import sync_playwright
+
+    from testkit.browser import CHROMIUM_ARGS, require_chromium
+
+    executable = require_chromium()
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
 
 
 @pytest.fixture

@@ -14,11 +14,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from engine.api import Engine
 from testkit.browser import (
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     UI_TIMEOUT_MS,
@@ -28,7 +27,6 @@ from testkit.browser import (
     destination,
     enter_text,
     open_app,
-    require_chromium,
     serve_app,
     type_text,
     unlock,
@@ -61,15 +59,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppServer]:
     seed(folder / "profile")
     with serve_app(folder / "profile", folder / "app.log") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def unnamed_controls(page: Page) -> list[str]:

@@ -14,12 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from engine.api import Engine
 from testkit.browser import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     UI_TIMEOUT_MS,
@@ -33,7 +32,6 @@ from testkit.browser import (
     enter_text,
     field,
     open_app,
-    require_chromium,
     scroll_until,
     serve_app,
     unlock,
@@ -42,17 +40,6 @@ from testkit.browser import (
 pytestmark = pytest.mark.browser
 
 PASSPHRASE = "a calm river at dawn"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

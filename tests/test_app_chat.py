@@ -19,12 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from engine.api import Engine
 from testkit.browser import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     UI_TIMEOUT_MS,
@@ -38,7 +37,6 @@ from testkit.browser import (
     field,
     has_focus,
     open_app,
-    require_chromium,
     scroll_until,
     serve_app,
     type_text,
@@ -83,17 +81,6 @@ def server(tmp_path: Path) -> Iterator[AppServer]:
     seed(tmp_path / "profile")
     with serve_app(tmp_path / "profile", tmp_path / "app.log") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -17,12 +17,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from engine.api import Engine
 from testkit.browser import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     UI_TIMEOUT_MS,
@@ -37,7 +36,6 @@ from testkit.browser import (
     field,
     focus_field,
     open_app,
-    require_chromium,
     scroll_until,
     serve_app,
     shown,
@@ -51,22 +49,6 @@ NEW_PASSPHRASE = "the tide comes in slowly"
 SIZES = [pytest.param(PHONE, id="phone"), pytest.param(DESKTOP, id="desktop")]
 MODEL_WORK_MS = 90_000  # a capture or a heartbeat may load models on a busy machine
 ALL_GONE_MS = 5_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = require_chromium()
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    return tmp_path / "profile"
 
 
 @pytest.fixture
