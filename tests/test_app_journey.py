@@ -104,7 +104,7 @@ def test_journey(tmp_path: Path) -> None:
 
             # 5. The project and Sarah are in PARA.
             destination(page, "PARA").click()
-            expect(page.get_by_text("marathon-2026")).to_be_visible()
+            expect(page.get_by_text("Marathon 2026")).to_be_visible()  # named as a person writes it
             chip(page, "People").click()
             expect(page.get_by_text("Sarah")).to_be_visible()
             shots.take(page, "sarah in people")

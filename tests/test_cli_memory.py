@@ -17,13 +17,13 @@ def test_capture_para_fact_recall(tmp_path: Path) -> None:
     assert cap.returncode == 0, cap.stderr
     captured = json.loads(cap.stdout)
     assert captured["placement"]["place"] == "projects"
-    assert {m["entity_name"] for m in captured["mentions"] if m["entity_name"]} == {"marathon-2026", "Sarah"}
+    assert {m["entity_name"] for m in captured["mentions"] if m["entity_name"]} == {"Marathon 2026", "Sarah"}
     assert "2026-03-01" in captured["dates"]
 
     listed = json.loads(run_cli("--home", home, "para", "list", "--json").stdout)
     assert sorted((e["type"], e["name"]) for e in listed) == [
         ("person", "Sarah"),
-        ("project", "marathon-2026"),
+        ("project", "Marathon 2026"),
     ]
     assert run_cli("--home", home, "para", "add", "area", "Health").returncode == 0
     assert "area      Health" in run_cli("--home", home, "para", "list", "--type", "area").stdout
@@ -51,7 +51,7 @@ def test_capture_para_fact_recall(tmp_path: Path) -> None:
     assert run_cli("--home", home, "para", "archive", "marathon-2026").returncode == 0
     assert json.loads(run_cli("--home", home, "para", "list", "--type", "archive", "--json").stdout)[0][
         "name"
-    ] == ("marathon-2026")
+    ] == ("Marathon 2026")
 
 
 def test_memory_command_errors(tmp_path: Path) -> None:

@@ -172,7 +172,7 @@ def test_extraction_role_learns_from_new_daily_notes(tmp_path: Path) -> None:
         report = engine.heartbeat.run(roles=["extract"], force=True, notify_os=False)
         [result] = report.results
         assert result.ran and result.detail["notes"] == 1 and result.model_calls == 1
-        assert {e.name for e in engine.memory.list_entities()} == {"Sarah", "marathon-2026"}
+        assert {e.name for e in engine.memory.list_entities()} == {"Sarah", "Marathon 2026"}
         again = engine.heartbeat.run(roles=["extract"], force=True, notify_os=False)
         assert not again.results[0].ran and again.results[0].reason == "no new daily notes"
 

@@ -112,16 +112,24 @@ def test_cold_fact_leaves_summary_but_recall_finds_it(mem: Engine, clock: Clock)
 def test_capture_links_project_person_and_date(mem: Engine) -> None:
     result = mem.memory.capture("Long run Sunday for #marathon-2026 with @Sarah on 2026-03-01")
     types = {(m.type, m.entity_name, m.created) for m in result.mentions if m.entity_name}
-    assert ("project", "marathon-2026", True) in types and ("person", "Sarah", True) in types
+    assert ("project", "Marathon 2026", True) in types and (
+        "person",
+        "Sarah",
+        True,
+    ) in types  # names, not slugs
     assert "2026-03-01" in result.dates
-    assert result.placement.place == "projects" and result.placement.name == "marathon-2026"
-    assert "marathon-2026" in result.placement.reason
+    assert result.placement.place == "projects" and result.placement.name == "Marathon 2026"
+    assert "Marathon 2026" in result.placement.reason
+    again = mem.memory.capture("Tempo run for #marathon-2026")
+    assert [(m.entity_name, m.created) for m in again.mentions if m.type == "project"] == [
+        ("Marathon 2026", False)
+    ]
     [fact] = result.facts
     assert fact.outcome == "added" and fact.fact.occurs_on == "2026-03-01"
     project, sarah = mem.memory.entity("marathon-2026"), mem.memory.entity("Sarah")
     assert set(fact.fact.related_entities) == {project.id, sarah.id}
     assert [e.name for e in mem.memory.entity_page("marathon-2026").neighbours] == ["Sarah"]
-    assert [e.name for e in mem.memory.path_between("Sarah", "marathon-2026")] == ["Sarah", "marathon-2026"]
+    assert [e.name for e in mem.memory.path_between("Sarah", "marathon-2026")] == ["Sarah", "Marathon 2026"]
 
     # A second capture links to the same entities (by name or alias), creating nothing new.
     again = mem.memory.capture("Booked a physio for @sarah before #Marathon_2026")

@@ -70,6 +70,14 @@ def _person_name(handle: str) -> str:
     return " ".join(p[:1].upper() + p[1:] for p in parts) or handle
 
 
+def _tag_name(tag: str) -> str:
+    """`#q3-report` → 'Q3 report': the name a person would write, not the tag's slug. A tag with
+    capitals of its own (`#iOS-app`) keeps them. Later tags find it again: names are compared with
+    their separators folded (`entities.name_key`)."""
+    words = " ".join(p for p in re.split(r"[_\-]+", tag) if p) or tag
+    return words[:1].upper() + words[1:] if words.islower() or words[:1].isdigit() else words
+
+
 def _link_markup(
     conn: Connection, span: Span, *, now: datetime, device_id: str, created: list[Entity]
 ) -> Entity | None:
@@ -89,7 +97,7 @@ def _link_markup(
     )
     if found:
         return found
-    name = _person_name(value) if kind == "person" else value
+    name = _person_name(value) if kind == "person" else _tag_name(value)
     entity = entities_mod.create(conn, kind, name, now=now, device_id=device_id)
     created.append(entity)
     return entity
