@@ -109,7 +109,7 @@ def test_journey(tmp_path: Path) -> None:
             expect(page.get_by_text("Sarah")).to_be_visible()
             shots.take(page, "sarah in people")
             chip(page, "Projects").click()
-            page.get_by_text("marathon-2026").click()
+            page.get_by_text("Marathon 2026").click()
             expect(page.get_by_text("Save deadline")).to_be_visible()
             tomorrow = (date.today() + timedelta(days=1)).isoformat()
             enter_text(page, "Deadline", tomorrow)
@@ -126,15 +126,15 @@ def test_journey(tmp_path: Path) -> None:
             button(page, "Back").click()
             destination(page, "Inbox").click()
             button(page, "Run heartbeat now").click()
-            expect(shown(page, "marathon-2026 is due tomorrow")).to_be_visible(timeout=MODEL_WORK_MS)
-            expect(shown(page, "Why: the deadline of marathon-2026")).to_be_visible()
+            expect(shown(page, "Marathon 2026 is due tomorrow")).to_be_visible(timeout=MODEL_WORK_MS)
+            expect(shown(page, "Why: the deadline of Marathon 2026")).to_be_visible()
             shots.take(page, "check-in in inbox")
 
             # 7. Lock, and unlock again.
             button(page, "Lock").click()
             unlock(page, PASSPHRASE)
             destination(page, "Inbox").click()
-            expect(shown(page, "marathon-2026 is due tomorrow")).to_be_visible()
+            expect(shown(page, "Marathon 2026 is due tomorrow")).to_be_visible()
             shots.take(page, "unlocked again")
         finally:
             browser.close()
