@@ -343,10 +343,14 @@ def unlock(page: Page, passphrase: str) -> None:
         button(page, "Unlock").click()
         try:
             expect(button(page, "Unlock")).to_have_count(0, timeout=UNLOCK_TIMEOUT_MS)
-            return
         except AssertionError:
             if attempt == ENTER_ATTEMPTS - 1:
                 raise
+            continue
+        # The unlock form gives way while the profile is still opening (key derivation, then the
+        # first views' reads): the app is the person's only once its header is there.
+        expect(button(page, "Lock")).to_be_visible(timeout=FIRST_PAINT_TIMEOUT_MS)
+        return
 
 
 def create_profile(page: Page, passphrase: str) -> None:
